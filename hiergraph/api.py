@@ -1,0 +1,126 @@
+"""The Python API: what the command line calls, and what a notebook uses.
+
+    >>> model = hiergraph.compile_model("specs/rat_tumors.spec", data="specs/rat_tumors.R")
+    >>> print(model.check())
+
+``spec`` is a path to a model file or the model text itself; ``data`` and ``inits`` are a
+dict of arrays, a path, or a list of paths (merged; a name given twice is an error).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import ast
+from .binder import bind
+from .datafiles import DataValue, merge_data, read_data_file
+from .errors import UsageError
+from .initial_values import check_initial_values
+from .model_graph import ModelGraph, NodeGroup
+from .parser import parse, parse_file
+
+MODEL_SUFFIXES = (".spec", ".bug", ".jags", ".txt", ".model")
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "\n" not in spec and ("{" not in spec and "~" not in spec and "<-" not in spec)
+
+
+def _read_spec(spec: str | os.PathLike) -> ast.Program:
+    if isinstance(spec, os.PathLike) or _looks_like_path(str(spec)):
+        return parse_file(spec)
+    return parse(str(spec), "<model>")
+
+
+def _read_values(values, what: str) -> dict:
+    """A dict of arrays, a path, or several paths, as one mapping of name to value."""
+    if values is None:
+        return {}
+    if isinstance(values, Mapping):
+        return dict(values)
+    if isinstance(values, (str, os.PathLike)):
+        values = [values]
+    if isinstance(values, Sequence):
+        return merge_data(read_data_file(path) for path in values)
+    raise UsageError(f"{what} must be a dict of arrays, a file path or a list of file paths, "
+                     f"not {type(values).__name__}")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``hiergraph check`` prints: JAGS's node counts, then one line per node group."""
+
+    observed: int
+    unobserved: int
+    total: int
+    rows: tuple[tuple[str, str, str, str, str], ...]
+
+    HEADER = ("node group", "kind", "distribution", "shape", "observed")
+
+    def __str__(self) -> str:
+        lines = [f"Observed stochastic nodes: {self.observed}",
+                 f"Unobserved stochastic nodes: {self.unobserved}",
+                 f"Total graph size: {self.total}", ""]
+        table = [self.HEADER, *self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADER))]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+        return "\n".join(lines)
+
+
+def _group_shape(group: NodeGroup) -> str:
+    """The loops' extents when they form a grid (``30x5``), else the node count; then the value shape."""
+    extents = [len(np.unique(group.loop_values[loop.index])) for loop in group.loops]
+    grid = extents if extents and int(np.prod(extents)) == group.size else [group.size]
+    text = "x".join(map(str, grid))
+    if group.value_shape:
+        text += f" of [{'x'.join(map(str, group.value_shape))}]"
+    return text
+
+
+class Model:
+    """A model bound to its data: the checked :class:`ModelGraph`, and its initial values."""
+
+    def __init__(self, program: ast.Program, graph: ModelGraph, inits: list[dict], warnings=()):
+        self.program = program
+        self.graph = graph
+        self.inits = inits
+        self.warnings = list(warnings)
+
+    def check(self) -> CheckReport:
+        rows = []
+        for group in self.graph.groups:
+            stochastic = group.kind == "stochastic"
+            rows.append((group.name, group.kind,
+                         group.distribution.name if stochastic else "-",
+                         _group_shape(group),
+                         f"{group.n_observed}/{group.size}" if stochastic else "-"))
+        return CheckReport(self.graph.observed_count, self.graph.unobserved_count,
+                           self.graph.total_graph_size, tuple(rows))
+
+
+def compile_model(spec: str | os.PathLike, data=None, inits=None) -> Model:
+    """Parse, bind and check a model; raise a :class:`~hiergraph.errors.HiergraphError` if it is wrong.
+
+    ``inits`` may be one set of initial values for every chain or a list with one per chain
+    (each a dict or a path).
+    """
+    program = _read_spec(spec)
+    graph = bind(program, _read_values(data, "data"))
+    if inits is None:
+        chains = []
+    elif isinstance(inits, (Mapping, str, os.PathLike)):
+        chains = [inits]
+    else:
+        chains = list(inits)
+    inits_per_chain = [_read_values(one, "inits") for one in chains]
+    warnings = list(graph.warnings)
+    for values in inits_per_chain:
+        warnings += check_initial_values(graph, values)
+    return Model(program, graph, inits_per_chain, warnings)
+
+
+__all__ = ["compile_model", "Model", "CheckReport", "DataValue"]

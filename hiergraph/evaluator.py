@@ -1,0 +1,146 @@
+"""Expressions bound to a node group's elements, and their vectorised evaluation.
+
+The binder turns each expression of a statement into a small tree of :class:`Const`,
+:class:`Ref` and :class:`Apply` nodes in which every variable reference already holds the
+flat positions it reads for every element of the group (index expressions, loops and
+nested indexing are resolved once, at bind time). Evaluating the tree is then a handful of
+numpy gathers and ufunc calls for all elements (and all chains) at once.
+
+``values`` maps a variable name to a flat array ``(*lead, size)``: the leading axes (chains,
+for instance) pass through unchanged. A result is ``(*lead, n, *value_shape)`` for ``n``
+elements, or a :class:`Ragged` when each element reads a range of a different length
+(``sum(x[1:j])``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .functions import Function
+
+
+@dataclass(frozen=True)
+class Ragged:
+    """Per-element runs of different lengths, concatenated along the last axis."""
+
+    values: np.ndarray  # (*lead, total)
+    lengths: np.ndarray  # (n,)
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Const:
+    """A number, or one number per element (``per_element``) such as a loop index's value."""
+
+    value: np.ndarray
+    per_element: bool = False
+    shape: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Ref:
+    """A read of ``var``: ``flat`` is ``(n, *block)`` positions, or concatenated runs with ``lengths``."""
+
+    var: str
+    flat: np.ndarray
+    lengths: np.ndarray | None = None
+    span: object = None  # where the reference is written, for errors
+
+    @property
+    def shape(self) -> tuple | None:
+        """One element's value shape; None for runs of varying length."""
+        return None if self.lengths is not None else self.flat.shape[1:]
+
+
+@dataclass(frozen=True, eq=False)
+class Apply:
+    function: Function
+    args: tuple
+    shape: tuple | None
+
+
+def rank(expr) -> int:
+    """How many value axes one element of ``expr`` has (a run of varying length has one)."""
+    return 1 if expr.shape is None else len(expr.shape)
+
+
+def refs(expr):
+    """Every :class:`Ref` in a bound expression, depth first."""
+    if isinstance(expr, Ref):
+        yield expr
+    elif isinstance(expr, Apply):
+        for arg in expr.args:
+            yield from refs(arg)
+
+
+def evaluate(expr, values: dict[str, np.ndarray]):
+    """The expression's value for every element: an array ``(*lead, n, *shape)`` or :class:`Ragged`."""
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Ref):
+        gathered = np.asarray(values[expr.var])[..., expr.flat]
+        return gathered if expr.lengths is None else Ragged(gathered, expr.lengths)
+    args = [evaluate(arg, values) for arg in expr.args]
+    function = expr.function
+    if function.kind == "reduction":
+        return _reduce(function, args[0], rank(expr.args[0]))
+    if function.kind == "array":
+        return function.compute(args, tuple(rank(a) for a in expr.args))
+    return _elementwise(function, args, [rank(a) for a in expr.args], rank(expr))
+
+
+def _elementwise(function: Function, args, ranks, out_rank):
+    ragged = next((a for a in args if isinstance(a, Ragged)), None)
+    if ragged is not None:
+        flat = [a.values if isinstance(a, Ragged) else _repeat_per_run(a, ragged.lengths)
+                for a in args]
+        return Ragged(function.compute(*flat), ragged.lengths)
+    aligned = [a if r == out_rank else np.asarray(a)[(...,) + (None,) * out_rank]
+               for a, r in zip(args, ranks)]
+    return function.compute(*aligned)
+
+
+def _repeat_per_run(value, lengths):
+    """A per-element scalar spread over each element's run of a ragged operand."""
+    value = np.asarray(value)
+    if value.ndim == 0:
+        return value
+    return np.repeat(value, lengths, axis=-1)
+
+
+def _reduce(function: Function, value, value_rank: int):
+    if isinstance(value, Ragged):
+        return _reduce_runs(function, value)
+    return function.compute(np.asarray(value, dtype=float), tuple(range(-value_rank, 0)))
+
+
+def _reduce_runs(function: Function, ragged: Ragged):
+    """A reduction over runs of different lengths, with ``reduceat`` over the run starts."""
+    lengths, starts = ragged.lengths, ragged.starts
+    data = np.asarray(ragged.values, dtype=float)
+    if function.name in ("sum", "mean", "length", "sd"):
+        padded = np.concatenate([data, np.zeros(data.shape[:-1] + (1,))], axis=-1)
+        sums = np.add.reduceat(padded, np.minimum(starts, data.shape[-1]), axis=-1)[..., : len(lengths)]
+        sums = np.where(lengths > 0, sums, 0.0)
+        if function.name == "sum":
+            return sums
+        if function.name == "length":
+            return np.broadcast_to(lengths.astype(float), sums.shape).copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / lengths
+        if function.name == "mean":
+            return means
+        deviations = (data - np.repeat(means, lengths, axis=-1)) ** 2
+        padded = np.concatenate([deviations, np.zeros(data.shape[:-1] + (1,))], axis=-1)
+        squares = np.add.reduceat(padded, np.minimum(starts, data.shape[-1]), axis=-1)[..., : len(lengths)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(lengths > 1, np.sqrt(squares / (lengths - 1)), 0.0)
+    identity = {"prod": 1.0, "min": np.inf, "max": -np.inf}[function.name]
+    padded = np.concatenate([data, np.full(data.shape[:-1] + (1,), identity)], axis=-1)
+    reduced = function.reducer.reduceat(padded, np.minimum(starts, data.shape[-1]), axis=-1)
+    return np.where(lengths > 0, reduced[..., : len(lengths)], identity)
