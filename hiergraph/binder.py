@@ -127,7 +127,7 @@ class _Binder:
         self.declared: dict[str, tuple] = {}
         self.lhs_extent: dict[str, list[int]] = {}
         self.unindexed: dict[str, _Flat] = {}
-        self.shaping: set[str] = set()
+        self.shaping: list[str] = []  # names whose size is being worked out, outermost first
         self.used: set[str] = set()
 
     # -- errors --------------------------------------------------------------------------
@@ -375,8 +375,10 @@ class _Binder:
     def _unindexed_shape(self, name: str, span) -> tuple:
         """The shape of ``x <- expr`` or ``x ~ dist(...)`` written without indices: its value's."""
         if name in self.shaping:
-            self.fail(f"the size of '{name}' depends on itself", span)
-        self.shaping.add(name)
+            chain = self.shaping[self.shaping.index(name):] + [name]
+            self.fail(f"the model has a directed cycle: {' -> '.join(reversed(chain))}",
+                      self.unindexed[name].statement.span)
+        self.shaping.append(name)
         flat = self.unindexed[name]
         statement = flat.statement
         if isinstance(statement, ast.Deterministic):
@@ -385,7 +387,7 @@ class _Binder:
             shape = self._distribution_value_shape(statement, {}, 1)[0]
         if shape is None:
             self.fail(f"the size of '{name}' varies; declare it with 'var'", statement.span)
-        self.shaping.discard(name)
+        self.shaping.pop()
         return shape
 
     # -- 5. references and expressions --------------------------------------------------

@@ -234,7 +234,15 @@ class Distribution:
             failed = ~(np.isfinite(x) & (x >= lo) & (x <= hi))
             if np.any(failed):
                 def rising(v):
-                    return np.where(upper_side, -family.logsf(v, *params), family.logcdf(v, *params))
+                    """-log P(X > v) on the upper side, log P(X <= v) below: both rise with v.
+                    Each tail is computed only if some node needs it (scipy's generic discrete
+                    tails, e.g. betabinom's, sum the mass value by value)."""
+                    out = np.zeros(np.shape(v))
+                    if np.any(upper_side):
+                        out = np.where(upper_side, -family.logsf(v, *params), out)
+                    if not np.all(upper_side):
+                        out = np.where(upper_side, out, family.logcdf(v, *params))
+                    return out
 
                 found = _smallest_reaching(rising, np.where(upper_side, -target, target), lo, hi, self.discrete)
                 x = np.where(failed, found, x)
@@ -284,6 +292,8 @@ def _smallest_reaching(rising, target, lo, hi, discrete: bool) -> np.ndarray:
         mid = np.sinh((np.arcsinh(lo) + np.arcsinh(hi)) / 2)
         if discrete:
             mid = np.minimum(np.maximum(np.floor(mid), lo + 1), hi - 1)
+        if np.all((mid <= lo) | (mid >= hi)):
+            break  # every bracket is down to adjacent integers or doubles
         reached = rising(mid) >= target
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid)
@@ -337,6 +347,14 @@ class _Scipy:
         if self._typical is None:
             return self.ppf(0.5, *params)
         return self._typical(*params)
+
+
+def _trials(n):
+    """A binomial trial count as the integer numpy's binomial sampler insists on.
+
+    Invalid counts (non-integer, nan) are cast too; ``valid`` masks or rejects them anyway.
+    """
+    return np.nan_to_num(n).astype(np.int64)
 
 
 def _negbin_to_scipy(p, r):
@@ -681,11 +699,11 @@ _SCALAR_DISCRETE = [
                  family=_Scipy(stats.bernoulli, lambda p: (p,))),
     Distribution("dbin", ("p", "n"), (0, 0), discrete=True,
                  support=lambda p, n: (0.0, n), valid=lambda p, n: _probability(p) & _nonneg_int(n),
-                 family=_Scipy(stats.binom, lambda p, n: (n, p), typical=lambda p, n: np.round(n * p))),
+                 family=_Scipy(stats.binom, lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p))),
     Distribution("dbetabin", ("a", "b", "n"), (0, 0, 0), discrete=True,
                  support=lambda a, b, n: (0.0, n),
                  valid=lambda a, b, n: _positive(a) & _positive(b) & _nonneg_int(n),
-                 family=_Scipy(stats.betabinom, lambda a, b, n: (n, a, b),
+                 family=_Scipy(stats.betabinom, lambda a, b, n: (_trials(n), a, b),
                                typical=lambda a, b, n: np.round(n * a / (a + b)))),
     Distribution("dpois", ("lambda",), (0,), discrete=True, support=_pos,
                  valid=lambda lam: np.asarray(lam) >= 0,

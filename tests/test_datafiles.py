@@ -216,7 +216,7 @@ def test_syntax_errors_say_where_and_what_was_expected(text, line, column, messa
         ("x <- 1:Inf", "a range a:b needs two finite numbers"),
         ("x <- 1:1e12", "more than 10000000 elements"),
         ("x <- numeric(-1)", "numeric(n) needs a whole number n >= 0"),
-        ("x <- " + "c(" * 3000 + ")" * 3000, "nested too deeply"),
+        pytest.param("x <- " + "c(" * 3000 + ")" * 3000, "nested too deeply", id="deep-nesting"),
     ],
 )
 def test_value_errors(text, message):
@@ -244,17 +244,18 @@ def test_name_given_twice_in_one_file():
 
 
 def test_a_million_numbers_read_fast(tmp_path):
-    rng = np.random.default_rng(1)
-    numbers = rng.integers(0, 1000, 10**6).astype(float)
+    """The budget is 3 s of CPU (process time, so that other work on the machine does not count)."""
+    numbers = np.random.default_rng(1).integers(0, 1000, 10**6).astype(float)
     numbers[::1000] = np.nan
-    body = ", ".join("NA" if math.isnan(v) else str(int(v)) for v in numbers)
+    cells = [str(int(v)) for v in np.nan_to_num(numbers)]
+    cells[::1000] = ["NA"] * len(cells[::1000])
     path = tmp_path / "big-data.R"
-    path.write_text('"y" <-\nc(' + body.replace(", 5", ",\n5") + ')\n"N" <- 1000000L\n')
-    start = time.perf_counter()
+    path.write_text('"y" <-\nc(' + ", ".join(cells).replace(", 5", ",\n5") + ')\n"N" <- 1000000L\n')
+    start = time.process_time()
     data = read_data_file(path)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert same(data["y"].value, numbers) and same(data["N"].value, 1e6)
-    assert elapsed < 3.0, f"reading 10^6 numbers took {elapsed:.2f} s"
+    assert elapsed < 3.0, f"reading 10^6 numbers took {elapsed:.2f} s of CPU"
 
 
 # ---- JSON ------------------------------------------------------------------------------------------
@@ -414,7 +415,7 @@ R_PIECES = [
 ]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     text=st.one_of(st.text(), st.lists(st.sampled_from(R_PIECES), max_size=30).map("".join)),
     fmt=st.sampled_from([None, "rdump", "bugs", "json", "csv"]),
