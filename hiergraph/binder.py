@@ -577,7 +577,7 @@ class _Binder:
         for d, ((pos, _), index) in enumerate(zip(u.positions, target.indices)):
             self._check_range(target, d, pos, full, u.table, index)
         flat, block = self._combine(u.positions, full, u.n)
-        return flat.reshape(u.n, -1), block
+        return flat.reshape(u.n, int(np.prod(block, dtype=np.int64))), block
 
     def _distribution_value_shape(self, statement, table, n):
         dist = DISTRIBUTIONS[statement.distribution.name]

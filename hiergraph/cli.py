@@ -8,6 +8,7 @@ hiergraph and says so.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -78,6 +79,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("hiergraph: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``hiergraph check ... | head``)
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as error:  # a bug in hiergraph, not the user's mistake
         if args.debug:
             raise

@@ -102,7 +102,10 @@ class Distribution:
             return np.where(self.valid(*params), out, np.nan)
 
     def rvs(self, rng: np.random.Generator, *params, size=None) -> np.ndarray:
-        """Random draws of shape ``size + nodes + value shape``, nodes broadcast from params."""
+        """Random draws of shape ``size + nodes + value shape``, nodes broadcast from params.
+
+        Raises :class:`DistributionError` for ``dflat``, ``dinterval`` or invalid parameters.
+        """
         params = self._drawable(params)
         shape = _leading(size) + self._batch_shape(params)
         with np.errstate(all="ignore"):
@@ -156,7 +159,8 @@ class Distribution:
 
     def truncated_typical(self, lower, upper, *params) -> np.ndarray:
         """The median of ``dist(params) T(lower, upper)``: inside the interval, as an initial
-        value of a truncated node must be (JAGS 3's RScalarDist::typicalValue did the same)."""
+        value of a truncated node must be (``typical`` ignores the bounds). JAGS 3's
+        RScalarDist::typicalValue likewise started from the median of the truncated distribution."""
         self._require_truncatable()
         params = _as_arrays(params)
         return self._truncated_quantile(0.5, _bound(lower, -_INF), _bound(upper, _INF), params)
@@ -195,7 +199,7 @@ class Distribution:
         return lower, upper
 
     def _log_tails(self, lo, hi, params):
-        """Log tail probabilities bounding (lo, hi], taken on the side holding less mass.
+        """Log tail probabilities bounding (lo, hi], on whichever side of the median lo lies.
 
         Returns ``(near, far, upper_side)``: on the upper side ``near = log P(X > lo)`` and
         ``far = log P(X > hi)``, else ``near = log P(X <= hi)`` and ``far = log P(X <= lo)``,
@@ -375,7 +379,7 @@ def _categorical(rng, weights, shape) -> np.ndarray:
     """
     cumulative = np.cumsum(np.broadcast_to(weights, shape + weights.shape[-1:]), axis=-1)
     u = rng.random(shape) * cumulative[..., -1]
-    # Rounding can make u equal the total; that draw belongs to the last category.
+    # Rounding can make u equal the total (odds ~1e-16): keep that index in range.
     return np.minimum(np.sum(cumulative <= u[..., None], axis=-1), weights.shape[-1] - 1)
 
 
@@ -406,7 +410,7 @@ class _NormMix:
 
 
 class _Cat:
-    """dcat(pi): P(x = j) = pi_j / sum(pi), j = 1..K, pi unnormalised (JAGS manual 9.2.2)."""
+    """dcat(pi): P(x = j) = pi_j / sum(pi), j = 1..K, pi unnormalised (JAGS manual ch. 9)."""
 
     def logpdf(self, x, pi):
         k = pi.shape[-1]
@@ -427,7 +431,7 @@ class _Cat:
 class _Interval:
     """dinterval(t, c): mass 1 at y = #{j : c_j < t}, i.e. c_y < t <= c_{y+1}.
 
-    JAGS manual 9.2.4 and DInterval.cc: a t equal to a cutpoint falls in the interval
+    JAGS manual ch. 9 and DInterval.cc: a t equal to a cutpoint falls in the interval
     below it. Observed only, so it has no draws; its typical value is that deterministic y.
     """
 
@@ -479,7 +483,7 @@ def _normal_noise(rng, lam, vectors, shape):
 class _MNorm:
     """dmnorm(mu, Omega) (precision) or dmnorm.vcov(mu, Sigma) (covariance).
 
-    Density |Omega|^1/2 (2 pi)^-k/2 exp{-(x - mu)' Omega (x - mu) / 2} (JAGS manual 9.2.3).
+    Density |Omega|^1/2 (2 pi)^-k/2 exp{-(x - mu)' Omega (x - mu) / 2} (JAGS manual ch. 9).
     """
 
     def __init__(self, precision: bool):
@@ -500,7 +504,7 @@ class _MNorm:
 
 
 class _MT(_MNorm):
-    """dmt(mu, Omega, k): multivariate t with precision-like Omega (JAGS manual 9.2.3, DMT.cc).
+    """dmt(mu, Omega, k): multivariate t with precision-like Omega (JAGS manual ch. 9, DMT.cc).
 
     Density Gamma((k+p)/2) / (Gamma(k/2) (k pi)^(p/2)) |Omega|^1/2
     {1 + (x - mu)' Omega (x - mu) / k}^-((k+p)/2); a draw is mu + z / sqrt(w / k) with
@@ -524,7 +528,7 @@ class _MT(_MNorm):
 
 
 class _Multi:
-    """dmulti(pi, n): n! prod_j p_j^x_j / x_j! with p = pi / sum(pi) (JAGS manual 9.2.3)."""
+    """dmulti(pi, n): n! prod_j p_j^x_j / x_j! with p = pi / sum(pi) (JAGS manual ch. 9)."""
 
     @staticmethod
     def _probabilities(pi):
@@ -560,7 +564,7 @@ class _Multi:
 class _Dirch:
     """ddirch(alpha): Gamma(sum alpha) prod_j x_j^(alpha_j - 1) / Gamma(alpha_j) on the simplex.
 
-    JAGS (manual 9.2.3, DDirch.cc) allows alpha_j = 0, a structural zero: x_j must be 0 and
+    JAGS (manual ch. 9, DDirch.cc) allows alpha_j = 0, a structural zero: x_j must be 0 and
     the factor j is left out of the density.
     """
 
@@ -588,7 +592,7 @@ def _log_multigamma(a, p: int):
 
 
 class _Wish:
-    """dwish(R, k): Wishart with E[x] = k R^-1 (JAGS manual 9.2.3, DWish.cc).
+    """dwish(R, k): Wishart with E[x] = k R^-1 (JAGS manual ch. 9, DWish.cc).
 
     Density |x|^((k-p-1)/2) |R|^(k/2) exp{-tr(R x)/2} / (2^(pk/2) Gamma_p(k/2)), i.e. the
     Wishart of scale matrix R^-1 and k degrees of freedom.
@@ -715,7 +719,7 @@ _SCALAR_DISCRETE = [
                  support=lambda pi: (1.0, np.shape(pi)[-1]),
                  valid=lambda pi: np.all(np.asarray(pi) >= 0, axis=-1) & (np.sum(pi, axis=-1) > 0),
                  family=_Cat()),
-    # Fisher's non-central hypergeometric (JAGS manual 9.2.2, DHyper.cc): x white balls among
+    # Fisher's non-central hypergeometric (JAGS manual ch. 9, DHyper.cc): x white balls among
     # m1 drawn from n1 white and n2 black, odds ratio psi. JAGS cannot bound it (canBound false).
     Distribution("dhyper", ("n1", "n2", "m1", "psi"), (0, 0, 0, 0), discrete=True,
                  support=lambda n1, n2, m1, psi: (np.maximum(0, np.asarray(m1) - n2),

@@ -34,7 +34,7 @@ def log_choose(n, k):
 
 
 def log_hyper(x, n1, n2, m1, psi):
-    """Fisher's non-central hypergeometric mass, JAGS manual 9.2.2, by explicit summation."""
+    """Fisher's non-central hypergeometric mass, JAGS manual ch. 9, by explicit summation."""
     def log_weight(y):
         return log_choose(n1, y) + log_choose(n2, m1 - y) + y * np.log(psi)
 
@@ -467,18 +467,13 @@ def truncated_cdf(reference, lower, upper):
     """The cdf of ``reference`` truncated to [lower, upper], from survival terms in the upper
     half of the distribution and cumulative terms below, so far tails keep their precision."""
     if reference.sf(lower) < 0.5:
-        log_tail, sign = reference.logsf, 1.0
+        def cdf(x):  # (S(L) - S(x)) / (S(L) - S(U))
+            s = reference.logsf
+            return np.expm1(s(np.clip(x, lower, upper)) - s(lower)) / np.expm1(s(upper) - s(lower))
     else:
-        log_tail, sign = reference.logcdf, -1.0
-
-    def cdf(x):
-        x = np.clip(x, lower, upper)
-        near = log_tail(lower) if sign > 0 else log_tail(upper)
-        inner = np.expm1(log_tail(x) - near)
-        whole = np.expm1(log_tail(upper if sign > 0 else lower) - near)
-        # Upper half: (S(L) - S(x)) / (S(L) - S(U)); lower half: 1 - (F(U) - F(x)) / (F(U) - F(L)).
-        return inner / whole if sign > 0 else 1 - inner / whole
-
+        def cdf(x):  # 1 - (F(U) - F(x)) / (F(U) - F(L))
+            f = reference.logcdf
+            return 1 - np.expm1(f(np.clip(x, lower, upper)) - f(upper)) / np.expm1(f(lower) - f(upper))
     return cdf
 
 
@@ -496,8 +491,8 @@ def test_truncated_density_integrates_to_one(case):
     name, params, reference, _, _ = case
     lower, upper = bounds(case)
     dist = DISTRIBUTIONS[name]
-    # Integrate between quantiles of the truncated distribution so quad sees its mass.
-    ends = [max(lower, float(reference.ppf(0))), *[float(dist.truncated_typical(*case[3:], *params))],
+    # Split at the truncated median so quad sees the mass on both sides of an infinite end.
+    ends = [max(lower, float(reference.ppf(0))), float(dist.truncated_typical(case[3], case[4], *params)),
             min(upper, float(reference.isf(0)))]
 
     def density(x):

@@ -1,0 +1,147 @@
+"""How long building the model graph takes, and how much memory, as the model grows.
+
+A rat-tumour style beta-binomial model (``y[j] ~ dbin(theta[j], n[j])``,
+``theta[j] ~ dbeta(a, b)``) with J experiments, its data simulated with a fixed seed and
+written as an R dump file. For each J, in fresh processes:
+
+* hiergraph: read the data file, parse, bind and check the model (``compile_model``);
+* JAGS (when the ``jags`` program is installed: ``apt-get install jags``): ``model in``,
+  ``data in``, ``compile`` -- the same work.
+
+Wall time and peak resident memory (``ru_maxrss``) of each process. Run from the project
+root::
+
+    python benchmarks/graph_build.py                 # J = 10^4, 10^5, 10^6, prints a table
+    python benchmarks/graph_build.py --write         # and records it in benchmarks/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+MODEL = """model {
+  for (j in 1:J) {
+    y[j] ~ dbin(theta[j], n[j])
+    theta[j] ~ dbeta(a, b)
+  }
+  phi ~ dunif(0, 1)
+  s ~ dunif(0, 1)
+  a <- phi / pow(s, 2)
+  b <- (1 - phi) / pow(s, 2)
+}
+"""
+
+HIERGRAPH_CHILD = """
+import json, resource, sys, time
+start = time.perf_counter()
+import hiergraph
+model = hiergraph.compile_model(sys.argv[1], data=sys.argv[2])
+report = model.check()
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "unobserved": report.unobserved}))
+"""
+
+JAGS_CHILD = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+out = subprocess.run(["jags", sys.argv[1]], capture_output=True, text=True).stdout
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "unobserved": int(out.split("Unobserved stochastic nodes:")[1].split()[0])}))
+"""
+
+
+def write_problem(folder: Path, J: int) -> tuple[Path, Path]:
+    """The model and R-dump data for J experiments, simulated with seed 1."""
+    rng = np.random.default_rng(1)
+    n = rng.integers(10, 60, size=J)
+    theta = rng.beta(1.4, 8.8, size=J)
+    y = rng.binomial(n, theta)
+    model = folder / "rats.bug"
+    model.write_text(MODEL)
+    data = folder / "rats-data.R"
+    with data.open("w") as f:
+        f.write(f'"J" <- {J}\n')
+        for name, values in (("y", y), ("n", n)):
+            f.write(f'"{name}" <- c({", ".join(map(str, values.tolist()))})\n')
+    return model, data
+
+
+def run_child(code: str, *args) -> dict:
+    result = subprocess.run([sys.executable, "-c", code, *map(str, args)],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def measure(J: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model, data = write_problem(folder, J)
+        row = {"J": J, "hiergraph": run_child(HIERGRAPH_CHILD, model, data)}
+        if shutil.which("jags"):
+            script = folder / "compile.cmd"
+            script.write_text(f"model in {model}\ndata in {data}\ncompile, nchains(1)\nexit\n")
+            row["jags"] = run_child(JAGS_CHILD, script)
+        return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| J | hiergraph build s | hiergraph peak MB | JAGS compile s | JAGS peak MB |",
+             "|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        h, j = row["hiergraph"], row.get("jags")
+        jags = f"{j['seconds']:.2f} | {j['peak_mb']:.0f}" if j else "not run | not run"
+        lines.append(f"| {row['J']:,} | {h['seconds']:.2f} | {h['peak_mb']:.0f} | {jags} |")
+    return "\n".join(lines)
+
+
+def record(text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md, keeping the others."""
+    results = Path(__file__).with_name("RESULTS.md")
+    heading = "## Building the model graph"
+    old = results.read_text() if results.exists() else "# Benchmark results\n"
+    before, _, after = old.partition(heading)
+    rest = after.split("\n## ", 1)
+    tail = "\n## " + rest[1] if len(rest) > 1 else ""
+    results.write_text(before.rstrip() + "\n\n" + heading + "\n\n" + text + "\n" + tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10**4, 10**5, 10**6])
+    parser.add_argument("--write", action="store_true", help="record the table in RESULTS.md")
+    args = parser.parse_args()
+    rows = []
+    for J in args.sizes:
+        row = measure(J)
+        assert row["hiergraph"]["unobserved"] == J + 2
+        if "jags" in row:
+            assert row["jags"]["unobserved"] == J + 2
+        rows.append(row)
+        print(table(rows).splitlines()[-1], flush=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    text = (f"Measured {date.today().isoformat()} on {machine} by `python benchmarks/graph_build.py"
+            f" --write`: a rat-tumour style beta-binomial model with J experiments, from an R dump"
+            f" data file to a checked model graph (hiergraph: read data, parse, bind, check;"
+            f" JAGS 4.3.1: `model in`, `data in`, `compile`). Wall seconds and peak resident"
+            f" memory of a fresh process each.\n\n" + table(rows))
+    print(text)
+    if args.write:
+        record(text)
+
+
+if __name__ == "__main__":
+    main()
