@@ -17,6 +17,8 @@ import numpy as np
 
 from . import ast
 from .binder import bind
+from .compiler import Plan, compile_plan
+from .engine import Draws, resolve_monitor, run
 from .datafiles import DataValue, merge_data, read_data_file
 from .errors import UsageError
 from .initial_values import check_initial_values
@@ -90,6 +92,25 @@ class Model:
         self.inits = inits
         self.warnings = list(warnings)
 
+    def plan(self, chains: int = 1, overrides: dict | None = None) -> Plan:
+        """The compiled Plan: each latent group's sampler. ``overrides`` forces samplers by
+        group name, e.g. ``{"theta[j]": "slice"}``."""
+        return compile_plan(self.graph, chains, overrides)
+
+    @property
+    def samplers(self) -> Plan:
+        return self.plan()
+
+    def sample(self, *, chains: int = 4, burn: int = 1000, iter: int = 1000, thin: int = 1,
+               seed: int | None = None, monitor=None, overrides: dict | None = None) -> Draws:
+        """Run ``chains`` chains: ``burn`` adapting sweeps, then ``iter`` sweeps keeping every
+        ``thin``-th. ``monitor`` names what to keep (``["theta", "Y[2,1]", "deviance"]``);
+        by default every latent stochastic node."""
+        monitors = None if monitor is None else [resolve_monitor(self.graph, m) for m in
+                                                 ([monitor] if isinstance(monitor, str) else monitor)]
+        return run(self.graph, self.plan(chains, overrides), chains=chains, burn=burn,
+                   iterations=iter, thin=thin, seed=seed, inits=self.inits, monitors=monitors)
+
     def check(self) -> CheckReport:
         rows = []
         for group in self.graph.groups:
@@ -123,4 +144,4 @@ def compile_model(spec: str | os.PathLike, data=None, inits=None) -> Model:
     return Model(program, graph, inits_per_chain, warnings)
 
 
-__all__ = ["compile_model", "Model", "CheckReport", "DataValue"]
+__all__ = ["compile_model", "Model", "CheckReport", "DataValue", "Draws", "Plan"]

@@ -30,10 +30,15 @@ from . import ast
 from .consistency import check_data
 from .distributions import DISTRIBUTIONS
 from .errors import HiergraphWarning, ModelError, Span
-from .evaluator import Apply, Const, Ref, evaluate, rank, refs
+from .evaluator import Apply, Const, Ref, evaluate, known_rows, rank, refs
 from .functions import FUNCTIONS, INVERSE_LINKS
 from .model_graph import ArrayInfo, ModelGraph, NodeGroup, element_text
 from .node_count import jags_graph_size
+
+
+# Indices and loop bounds beyond this are mistakes, not models (and would overflow int64).
+_LARGEST_INDEX = 2.0**53
+_MOST_NODES = 2 * 10**8
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,9 @@ class _Binder:
     def check_names(self):
         defined = {f.statement.target.name for f in self.data_flats} | self.defined_in_model
         known = defined | set(self.data)
+        for decl in self.program.declarations:
+            for dim in decl.dims:
+                self._check_expr_names(dim, set(self.data), set())
         for block in (self.data_flats, self.model_flats):
             for flat in block:
                 self._check_statement_names(flat, known)
@@ -296,6 +304,9 @@ class _Binder:
             lower = self._whole_numbers(loop.range.lower, table, n, "a loop bound")
             upper = self._whole_numbers(loop.range.upper, table, n, "a loop bound")
             counts = np.maximum(upper - lower + 1, 0)
+            if counts.sum() > _MOST_NODES:
+                self.fail(f"this loop would run {int(counts.sum()):,} times; hiergraph handles at "
+                          f"most {_MOST_NODES:,} nodes per statement", loop.range.span)
             rows = np.repeat(np.arange(n), counts)
             starts = np.cumsum(counts) - counts
             table = {k: v[rows] for k, v in table.items()}
@@ -339,11 +350,14 @@ class _Binder:
                       f"{list(bound.shape) if bound.shape is not None else 'of varying length'}",
                       expr.span)
         values = np.broadcast_to(np.asarray(evaluate(bound, self._data_values()), float), (n,))
-        bad = ~np.isfinite(values) | (values != np.round(values))
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (np.abs(values) > _LARGEST_INDEX)
         if bad.any():
             row = int(np.argmax(bad))
             at = self._where(table, row)
-            problem = "is missing" if np.isnan(values[row]) else f"is {values[row]:g}, not a whole number"
+            value = values[row]
+            problem = ("is missing" if np.isnan(value) else
+                       f"is {value:g}, far too large" if np.isfinite(value) and value == np.round(value)
+                       else f"is {value:g}, not a whole number")
             self.fail(f"{what} {problem}{at}", expr.span)
         return values.astype(np.int64)
 
@@ -568,6 +582,9 @@ class _Binder:
         shape = self.shape_of(name, u.flat.statement.target.span)
         if u.positions is None:
             size = int(np.prod(shape, dtype=np.int64))
+            if size == 0:
+                self.fail(f"'{name}' has size 0 (it is declared or given so), so this relation "
+                          f"defines nothing", u.flat.statement.span)
             return np.broadcast_to(np.arange(size), (u.n, size)), (shape if size > 1 else ())
         target = u.flat.statement.target
         full = shape if shape else (1,) * len(u.positions)
@@ -637,7 +654,9 @@ class _Binder:
                 continue  # reads its own elements: computed in element order while sampling
             with np.errstate(all="ignore"):
                 value = np.broadcast_to(evaluate(group.expr, known), (group.size, *group.value_shape))
-            known[group.var][group.target] = value.reshape(group.size, -1)
+            value = np.where(known_rows(group.expr, known, group.size)[:, None],
+                             value.reshape(group.target.shape), np.nan)
+            known[group.var][group.target] = value
         return known
 
     def _unused_data(self) -> list[HiergraphWarning]:

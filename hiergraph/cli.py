@@ -12,11 +12,17 @@ import os
 import sys
 
 from . import __version__
+from pathlib import Path
+
 from .api import compile_model
+from .coda import write_coda
 from .errors import HiergraphError
 
 EXAMPLES = {
     "check": "hiergraph check specs/rat_tumors.spec --data specs/rat_tumors.R",
+    "compile": "hiergraph compile specs/rat_tumors.spec --data specs/rat_tumors.R",
+    "sample": ("hiergraph sample specs/rat_tumors.spec --data specs/rat_tumors.R --chains 4 "
+               "--burn 1000 --iter 2000 --seed 1 --out out --format coda"),
 }
 
 
@@ -42,25 +48,70 @@ def _parser() -> argparse.ArgumentParser:
                     "counts and one line per node group.",
         epilog=f"example:\n  {EXAMPLES['check']}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    check.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
-    check.add_argument("--data", metavar="FILE", action="append", default=[],
-                       help="data file (R dump, BUGS list, JSON or CSV); may be repeated")
-    check.add_argument("--inits", metavar="FILE", action="append", default=[],
-                       help="initial values, one file per chain; may be repeated")
-    for sub in (check,):
+    compile_ = commands.add_parser(
+        "compile", help="show the sampler each node group gets, and why",
+        description="Compile the model into its Gibbs plan and print, for each latent node "
+                    "group, the sampler, how many elements in how many vectorised steps, and "
+                    "why no conjugate rule applied where none did.",
+        epilog=f"example:\n  {EXAMPLES['compile']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sample = commands.add_parser(
+        "sample", help="run the Gibbs sampler and write the draws",
+        description="Compile the model and run several chains; write the monitored draws.",
+        epilog=f"example:\n  {EXAMPLES['sample']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    for sub in (check, compile_, sample):
+        sub.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
+        sub.add_argument("--data", metavar="FILE", action="append", default=[],
+                         help="data file (R dump, BUGS list, JSON or CSV); may be repeated")
+        sub.add_argument("--inits", metavar="FILE", action="append", default=[],
+                         help="initial values, one file per chain (or one for all); may be repeated")
+    sample.add_argument("--chains", type=int, default=4, metavar="N", help="number of chains (4)")
+    sample.add_argument("--burn", type=int, default=1000, metavar="B",
+                        help="burn-in sweeps, during which samplers adapt (1000)")
+    sample.add_argument("--iter", type=int, default=1000, metavar="I",
+                        help="sweeps after burn-in (1000)")
+    sample.add_argument("--thin", type=int, default=1, metavar="K", help="keep every K-th sweep (1)")
+    sample.add_argument("--monitor", action="append", default=None, metavar="NAME",
+                        help="node to keep, e.g. theta, theta[3], Y[2,1:5], deviance; may be "
+                             "repeated (default: every latent stochastic node)")
+    sample.add_argument("--seed", type=int, default=None, metavar="S", help="random seed")
+    sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    sample.add_argument("--format", choices=["coda"], default="coda", help="output format (coda)")
+    for sub in (check, compile_, sample):
         sub.add_argument("--debug", action="store_true", help="show Python tracebacks")
     return parser
 
 
 def _check(args) -> int:
-    model = compile_model(args.model, data=args.data or None, inits=args.inits or None)
-    for warning in model.warnings:
-        print(warning, file=sys.stderr)
-    print(model.check())
+    print(_load(args).check())
     return 0
 
 
-COMMANDS = {"check": _check}
+def _load(args):
+    model = compile_model(args.model, data=args.data or None, inits=args.inits or None)
+    for warning in model.warnings:
+        print(warning, file=sys.stderr)
+    return model
+
+
+def _compile(args) -> int:
+    print(_load(args).samplers)
+    return 0
+
+
+def _sample(args) -> int:
+    model = _load(args)
+    draws = model.sample(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin,
+                         seed=args.seed, monitor=args.monitor)
+    written = write_coda(draws, args.out)
+    print(f"{draws.values.shape[1]} draws of {len(draws.labels)} monitored values from "
+          f"{draws.chains} chains (seed {draws.seed}) written to {Path(args.out) / 'CODAindex.txt'} "
+          f"and {len(written) - 1} chain file(s)")
+    return 0
+
+
+COMMANDS = {"check": _check, "compile": _compile, "sample": _sample}
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .distributions import value_in_support
 from .errors import ModelError, Span
-from .evaluator import evaluate
+from .evaluator import evaluate, known_rows
 from .model_graph import ModelGraph, NodeGroup
 
 
@@ -26,14 +26,21 @@ def known_parameters(model: ModelGraph, group: NodeGroup) -> list[np.ndarray] | 
     """
     if any(p.shape is None for p in group.params):
         return None
-    values = []
-    for param, param_rank in zip(group.params, group.distribution.param_ranks):
-        # A single value where a vector or matrix is expected is one of length 1.
-        shape = param.shape or (1,) * param_rank
-        with np.errstate(all="ignore"):
-            value = np.asarray(evaluate(param, model.fixed_values), float)
-        values.append(np.broadcast_to(value, (group.size, *param.shape)).reshape(group.size, *shape))
-    return values
+    return [_known_value(model, group, p, (1,) * r) for p, r in
+            zip(group.params, group.distribution.param_ranks)]
+
+
+def _known_value(model: ModelGraph, group: NodeGroup, expr, empty_shape=()) -> np.ndarray:
+    """``expr`` per node, NaN for nodes whose value depends on anything unknown.
+
+    ``empty_shape``: a single value where a vector or matrix is expected is one of length 1.
+    """
+    shape = expr.shape or empty_shape
+    with np.errstate(all="ignore"):
+        value = np.asarray(evaluate(expr, model.fixed_values), float)
+    value = np.broadcast_to(value, (group.size, *expr.shape)).reshape(group.size, *shape)
+    known = known_rows(expr, model.fixed_values, group.size)
+    return np.where(known.reshape((group.size,) + (1,) * len(shape)), value, np.nan)
 
 
 def check_parameters(model: ModelGraph, group: NodeGroup, params) -> None:
@@ -50,7 +57,8 @@ def check_parameters(model: ModelGraph, group: NodeGroup, params) -> None:
             raise ModelError(f"{model.element_name(group, row)} ~ {dist.name}({values}): these "
                              f"parameter values are impossible for {dist.name}", group.span)
         return
-    known = np.all([~np.isnan(p).reshape(group.size, -1).any(axis=1) for p in params], axis=0)
+    known = np.all([~np.isnan(p).reshape(group.size, int(np.prod(p.shape[1:]))).any(axis=1)
+                    for p in params], axis=0)
     if known.any():
         ok = np.broadcast_to(np.asarray(dist.valid(*[p[known] for p in params]), bool), (int(known.sum()),))
         if not ok.all():
@@ -106,9 +114,7 @@ def _within_bounds(model, group, rows, values, ok, reason):
                                  (group.bounds[1], "at most", np.greater)):
         if bound is None:
             continue
-        with np.errstate(all="ignore"):
-            limit = np.broadcast_to(np.asarray(evaluate(bound, model.fixed_values), float),
-                                    (group.size,))[rows]
+        limit = _known_value(model, group, bound)[rows]
         hit = ~np.isnan(limit) & outside(values, limit) & ok
         reason[hit] = [f"the truncation T(,) makes it {word} {b:g}" for b in limit[hit]]
         ok = ok & ~hit

@@ -319,14 +319,20 @@ class _Scipy:
     bound say so with ``truncatable=False``.
     """
 
-    def __init__(self, dist, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True):
+    def __init__(self, dist, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True,
+                 closed_form: Callable | None = None):
         self.dist = dist
         self.to_scipy = to_scipy
         self.truncatable = truncatable
         self._typical = typical
         self._log_density = dist.logpmf if isinstance(dist, stats.rv_discrete) else dist.logpdf
+        self._closed_form = closed_form
 
     def logpdf(self, x, *params):
+        """The closed form where there is one: the same numbers as scipy's (tested), without
+        scipy's per-call argument handling, which dominates a sampler's inner loop."""
+        if self._closed_form is not None:
+            return self._closed_form(x, *params)
         return self._log_density(x, *self.to_scipy(*params))
 
     def cdf(self, x, *params):
@@ -351,6 +357,55 @@ class _Scipy:
         if self._typical is None:
             return self.ppf(0.5, *params)
         return self._typical(*params)
+
+
+# Log densities in closed form, JAGS's parameterisations (JAGS user manual, ch. 9). Values
+# outside the support and invalid parameters are masked by Distribution.logpdf.
+_LOG_2PI = np.log(2 * np.pi)
+
+
+def _norm_logpdf(x, mu, tau):
+    return 0.5 * (np.log(tau) - _LOG_2PI) - 0.5 * tau * (x - mu) ** 2
+
+
+def _lnorm_logpdf(x, mu, tau):
+    log_x = np.log(x)
+    return 0.5 * (np.log(tau) - _LOG_2PI) - log_x - 0.5 * tau * (log_x - mu) ** 2
+
+
+def _gamma_logpdf(x, shape, rate):
+    return shape * np.log(rate) + special.xlogy(shape - 1, x) - rate * x - special.gammaln(shape)
+
+
+def _beta_logpdf(x, a, b):
+    return special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
+
+
+def _binom_logpmf(x, p, n):
+    return (special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+            + special.xlogy(x, p) + special.xlog1py(n - x, -p))
+
+
+def _pois_logpmf(x, lam):
+    return special.xlogy(x, lam) - lam - special.gammaln(x + 1)
+
+
+def _t_logpdf(x, mu, tau, k):
+    return (special.gammaln((k + 1) / 2) - special.gammaln(k / 2) + 0.5 * np.log(tau / (k * np.pi))
+            - (k + 1) / 2 * np.log1p(tau * (x - mu) ** 2 / k))
+
+
+def _logis_logpdf(x, mu, tau):
+    u = tau * (x - mu)
+    return np.log(tau) - u - 2 * np.logaddexp(0, -u)
+
+
+def _negbin_logpmf(x, p, r):
+    """r = 0 is a point mass at 0, as in JAGS."""
+    with np.errstate(all="ignore"):
+        general = (special.gammaln(x + r) - special.gammaln(r) - special.gammaln(x + 1)
+                   + special.xlogy(r, p) + special.xlog1py(x, -p))
+    return np.where(r == 0, np.where(x == 0, 0.0, -np.inf), general)
 
 
 def _trials(n):
@@ -653,37 +708,44 @@ def _unit(*p):
 
 _SCALAR_CONTINUOUS = [
     Distribution("dnorm", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.norm, lambda mu, tau: (mu, _sd(tau)))),
+                 family=_Scipy(stats.norm, lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf)),
     Distribution("dlnorm", ("mu", "tau"), (0, 0), support=_pos, valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.lognorm, lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)))),
+                 family=_Scipy(stats.lognorm, lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)),
+                               closed_form=_lnorm_logpdf)),
     Distribution("dt", ("mu", "tau", "k"), (0, 0, 0),
                  valid=lambda mu, tau, k: _positive(tau) & _positive(k),
-                 family=_Scipy(stats.t, lambda mu, tau, k: (k, mu, _sd(tau)))),
+                 family=_Scipy(stats.t, lambda mu, tau, k: (k, mu, _sd(tau)), closed_form=_t_logpdf)),
     Distribution("dlogis", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.logistic, lambda mu, tau: (mu, 1 / tau))),
+                 family=_Scipy(stats.logistic, lambda mu, tau: (mu, 1 / tau), closed_form=_logis_logpdf)),
     Distribution("ddexp", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.laplace, lambda mu, tau: (mu, 1 / tau))),
+                 family=_Scipy(stats.laplace, lambda mu, tau: (mu, 1 / tau),
+                               closed_form=lambda x, mu, tau: np.log(tau / 2) - tau * np.abs(x - mu))),
     Distribution("dgamma", ("shape", "rate"), (0, 0), support=_pos,
                  valid=lambda shape, rate: _positive(shape) & _positive(rate),
-                 family=_Scipy(stats.gamma, lambda shape, rate: (shape, 0.0, 1 / rate),
+                 family=_Scipy(stats.gamma, lambda shape, rate: (shape, 0.0, 1 / rate), closed_form=_gamma_logpdf,
                                typical=lambda shape, rate: shape / rate)),
     Distribution("dexp", ("rate",), (0,), support=_pos, valid=_positive,
-                 family=_Scipy(stats.expon, lambda rate: (0.0, 1 / rate))),
+                 family=_Scipy(stats.expon, lambda rate: (0.0, 1 / rate),
+                               closed_form=lambda x, rate: np.log(rate) - rate * x)),
     Distribution("dchisqr", ("k",), (0,), support=_pos, valid=_positive,
                  family=_Scipy(stats.chi2, lambda k: (k,))),
     # v lambda x^(v-1) exp(-lambda x^v) is scipy's weibull_min(c=v) with scale lambda^(-1/v).
     Distribution("dweib", ("v", "lambda"), (0, 0), support=_pos,
                  valid=lambda v, lam: _positive(v) & _positive(lam),
-                 family=_Scipy(stats.weibull_min, lambda v, lam: (v, 0.0, lam ** (-1 / v)))),
+                 family=_Scipy(stats.weibull_min, lambda v, lam: (v, 0.0, lam ** (-1 / v)),
+                               closed_form=lambda x, v, lam: np.log(v * lam) + special.xlogy(v - 1, x) - lam * x ** v)),
     Distribution("dpar", ("alpha", "c"), (0, 0), support=lambda a, c: (c, _INF),
                  valid=lambda a, c: _positive(a) & _positive(c),
-                 family=_Scipy(stats.pareto, lambda alpha, c: (alpha, 0.0, c))),
+                 family=_Scipy(stats.pareto, lambda alpha, c: (alpha, 0.0, c),
+                               closed_form=lambda x, a, c: np.log(a) + a * np.log(c) - (a + 1) * np.log(x))),
     Distribution("dbeta", ("a", "b"), (0, 0), support=_unit,
                  valid=lambda a, b: _positive(a) & _positive(b),
-                 family=_Scipy(stats.beta, lambda a, b: (a, b), typical=lambda a, b: a / (a + b))),
+                 family=_Scipy(stats.beta, lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
+                               closed_form=_beta_logpdf)),
     Distribution("dunif", ("a", "b"), (0, 0), support=lambda a, b: (a, b),
                  valid=lambda a, b: np.asarray(a) < np.asarray(b),
-                 family=_Scipy(stats.uniform, lambda a, b: (a, b - a))),
+                 family=_Scipy(stats.uniform, lambda a, b: (a, b - a),
+                               closed_form=lambda x, a, b: -np.log(b - a) + 0 * x)),
     Distribution("df", ("n", "m"), (0, 0), support=_pos,
                  valid=lambda n, m: _positive(n) & _positive(m),
                  family=_Scipy(stats.f, lambda n, m: (n, m))),
@@ -700,10 +762,12 @@ _SCALAR_CONTINUOUS = [
 
 _SCALAR_DISCRETE = [
     Distribution("dbern", ("p",), (0,), discrete=True, support=_unit, valid=_probability,
-                 family=_Scipy(stats.bernoulli, lambda p: (p,))),
+                 family=_Scipy(stats.bernoulli, lambda p: (p,),
+                               closed_form=lambda x, p: special.xlogy(x, p) + special.xlog1py(1 - x, -p))),
     Distribution("dbin", ("p", "n"), (0, 0), discrete=True,
                  support=lambda p, n: (0.0, n), valid=lambda p, n: _probability(p) & _nonneg_int(n),
-                 family=_Scipy(stats.binom, lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p))),
+                 family=_Scipy(stats.binom, lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p),
+                               closed_form=_binom_logpmf)),
     Distribution("dbetabin", ("a", "b", "n"), (0, 0, 0), discrete=True,
                  support=lambda a, b, n: (0.0, n),
                  valid=lambda a, b, n: _positive(a) & _positive(b) & _nonneg_int(n),
@@ -711,10 +775,10 @@ _SCALAR_DISCRETE = [
                                typical=lambda a, b, n: np.round(n * a / (a + b)))),
     Distribution("dpois", ("lambda",), (0,), discrete=True, support=_pos,
                  valid=lambda lam: np.asarray(lam) >= 0,
-                 family=_Scipy(stats.poisson, lambda lam: (lam,))),
+                 family=_Scipy(stats.poisson, lambda lam: (lam,), closed_form=_pois_logpmf)),
     Distribution("dnegbin", ("p", "r"), (0, 0), discrete=True, support=_pos,
                  valid=lambda p, r: (np.asarray(p) > 0) & (np.asarray(p) <= 1) & (np.asarray(r) >= 0),
-                 family=_Scipy(stats.nbinom, _negbin_to_scipy)),
+                 family=_Scipy(stats.nbinom, _negbin_to_scipy, closed_form=_negbin_logpmf)),
     Distribution("dcat", ("pi",), (1,), discrete=True,
                  support=lambda pi: (1.0, np.shape(pi)[-1]),
                  valid=lambda pi: np.all(np.asarray(pi) >= 0, axis=-1) & (np.sum(pi, axis=-1) > 0),

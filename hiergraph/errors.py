@@ -25,7 +25,7 @@ class Source:
     text: str
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")  # as lark counts lines
         return lines[line - 1] if 1 <= line <= len(lines) else ""
 
 

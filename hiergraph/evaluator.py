@@ -78,6 +78,24 @@ def refs(expr):
             yield from refs(arg)
 
 
+def known_rows(expr, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Which of the ``n`` elements read only known values (not NaN in ``values``).
+
+    Decided from the references, not from the result: ``step(x)`` of an unknown ``x`` is
+    still 0 or 1, so a NaN test on the value would call it known.
+    """
+    known = np.ones(n, bool)
+    for ref in refs(expr):
+        present = ~np.isnan(np.asarray(values[ref.var])[..., ref.flat])
+        if ref.lengths is None:
+            known &= present.reshape(n, -1).all(axis=1) if present.size else True
+        else:
+            missing = np.add.reduceat(np.append(~present, False).astype(np.int64),
+                                      np.minimum(Ragged(present, ref.lengths).starts, present.size))
+            known &= np.where(ref.lengths > 0, missing[:n] == 0, True)
+    return known
+
+
 def evaluate(expr, values: dict[str, np.ndarray]):
     """The expression's value for every element: an array ``(*lead, n, *shape)`` or :class:`Ragged`."""
     if isinstance(expr, Const):

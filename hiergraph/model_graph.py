@@ -12,6 +12,7 @@ nodes is still a small graph. Each edge ``parent -> child`` carries ``child_rows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -95,7 +96,7 @@ class ArrayInfo:
     owner: np.ndarray  # flat: index of the defining group in ModelGraph.groups, or -1
     owner_row: np.ndarray  # flat: row within that group
 
-    @property
+    @cached_property
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .evaluator import Apply, Const, Ref, evaluate
+from .evaluator import Apply, Const, Ref, evaluate, known_rows
 from .model_graph import ModelGraph
 
 
@@ -91,8 +91,9 @@ def _parent_key(arg, arg_ids, known, n) -> np.ndarray:
     key = np.stack([np.zeros(n), arg_ids.astype(float)], axis=1)
     if isinstance(arg, Ref) and arg.shape != ():
         return key
-    values = np.broadcast_to(np.asarray(evaluate(arg, known), float), (n,))
-    fixed = ~np.isnan(values)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(evaluate(arg, known), float), (n,))
+    fixed = known_rows(arg, known, n) & ~np.isnan(values)
     key[fixed, 0], key[fixed, 1] = 1.0, values[fixed]
     return key
 
@@ -123,8 +124,9 @@ def _reference_ids(ref: Ref, element_ids, node_sizes, ids: _Ids, n: int) -> np.n
         starts = np.concatenate(([0], np.cumsum(ref.lengths)[:-1])).astype(np.int64)
         return np.array([_run_id(ref.var, ref.flat[s:s + k], elements[s:s + k], node_sizes[ref.var], ids)
                          for s, k in zip(starts, ref.lengths)], np.int64)
-    flat = ref.flat.reshape(n, -1)
-    elements = elements.reshape(n, -1)
+    width = int(np.prod(ref.flat.shape[1:], dtype=np.int64))
+    flat = ref.flat.reshape(n, width)
+    elements = elements.reshape(n, width)
     node_size = node_sizes[ref.var]
     whole = (elements == elements[:, :1]).all(axis=1) & (node_size[flat[:, 0]] == flat.shape[1])
     result = elements[:, 0].copy()

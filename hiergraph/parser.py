@@ -6,12 +6,13 @@ the place lark stopped, in the language's own words rather than token names.
 
 from __future__ import annotations
 
+import math
 import os
 from functools import cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from . import ast
 from .errors import SpecSyntaxError, Source, Span, UsageError
@@ -161,7 +162,11 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def variable(self, meta, children):
         name, *indices = children
-        return ast.Variable(str(name), tuple(indices) or None, self._span(meta))
+        span = self._span(meta)
+        # An empty index matches no text; it points at the variable it belongs to.
+        indices = tuple(ast.EmptyIndex(span) if isinstance(i, ast.EmptyIndex) and i.span is None
+                        else i for i in indices)
+        return ast.Variable(str(name), indices or None, span)
 
     @v_args(meta=True)
     def empty_index(self, meta, children):
@@ -174,7 +179,10 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def number(self, meta, children):
-        return ast.Number(float(children[0]), self._span(meta))
+        value = float(children[0])
+        if not math.isfinite(value):
+            raise SpecSyntaxError(f"the number {children[0]} is too large", self._span(meta))
+        return ast.Number(value, self._span(meta))
 
     @v_args(meta=True)
     def binary(self, meta, children):
@@ -206,12 +214,16 @@ class _ToAst(Transformer):
 
 def parse(text: str, name: str = "<model>") -> ast.Program:
     """Parse BUGS model text into a :class:`~hiergraph.ast.Program`."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     source = Source(name, text)
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source) from None
-    return _ToAst(source).transform(tree)
+    try:
+        return _ToAst(source).transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
 
 
 def parse_file(path: str | os.PathLike) -> ast.Program:

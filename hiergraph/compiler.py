@@ -1,0 +1,173 @@
+"""The Gibbs compiler: a model graph becomes a Plan, an ordered list of vectorised update steps.
+
+For each stochastic group, its latent elements split in two: those with an observed
+descendant are updated by MCMC; the rest are drawn forward from their prior each sweep
+(they do not change what the data say). For the MCMC elements the first sampler that
+applies wins, most specific first:
+
+1. a conjugate rule (:mod:`hiergraph.conjugacy`): a direct draw;
+2. a discrete node with at most ``FINITE_LIMIT`` possible values: exact enumeration;
+3. a scalar node: slice sampling (on an auxiliary continuous variable if discrete).
+
+A caller may force a sampler on a group (``overrides={"theta[j]": "rw_metropolis"}``).
+Each group's elements are split into the colours of their conflict graph
+(:mod:`hiergraph.blanket`), one array step per colour. Steps run deepest groups first, as JAGS
+runs samplers nearer the data first; forward draws run last, parents first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .blanket import blankets, downstream
+from .conjugacy import ConjugateStep, match
+from .errors import ModelError
+from .model_graph import ModelGraph, NodeGroup
+from .samplers import FiniteStep, ForwardStep, MetropolisStep, SliceStep
+
+FINITE_LIMIT = 50
+SAMPLERS = ("conjugate", "finite_enumeration", "slice", "rw_metropolis")
+
+
+@dataclass(eq=False)
+class GroupPlan:
+    """What the compiler decided for one group, as the compile report prints it."""
+
+    group: NodeGroup
+    sampler: str
+    steps: list = field(default_factory=list)
+    mcmc_rows: int = 0
+    forward_rows: int = 0
+    why_not_conjugate: str = ""
+
+
+@dataclass(eq=False)
+class Plan:
+    groups: list[GroupPlan]
+    steps: list  # MCMC steps, in sweep order
+    forward: list  # forward draws, parents first
+
+    def __str__(self) -> str:
+        header = ("node group", "sampler", "elements", "steps", "note")
+        rows = [header]
+        for plan in self.groups:
+            elements = str(plan.mcmc_rows)
+            if plan.forward_rows:
+                elements += f" (+{plan.forward_rows} forward)"
+            note = f"not conjugate: {plan.why_not_conjugate}" if plan.why_not_conjugate else ""
+            rows.append((plan.group.name, plan.sampler, elements, str(len(plan.steps)), note))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def observed_descendants(model: ModelGraph) -> dict[str, np.ndarray]:
+    """For each group, per element: does an observed stochastic node depend on it?"""
+    reached = {g.name: np.zeros(g.size, bool) for g in model.groups}
+    order = model.graph.subgraph(reached).copy()
+    order.remove_edges_from(nx.selfloop_edges(order))
+    for name in reversed(list(nx.topological_sort(order))):
+        for _ in range(model.group(name).size if model.graph.has_edge(name, name) else 1):
+            before = reached[name].copy()
+            for child in model.graph.successors(name):
+                data = model.graph.edges[name, child]
+                child_group = model.group(child)
+                hit = reached[child][data["child_rows"]]
+                if child_group.kind == "stochastic":
+                    hit = hit | child_group.observed[data["child_rows"]]
+                reached[name][data["parent_rows"][hit]] = True
+            if (reached[name] == before).all():
+                break
+    return reached
+
+
+def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) -> Plan:
+    overrides = overrides or {}
+    unknown = set(overrides) - {g.name for g in model.groups}
+    if unknown:
+        raise ModelError(f"cannot set the sampler of {', '.join(sorted(unknown))}: no such node group "
+                         f"(the groups are {', '.join(g.name for g in model.groups)})")
+    informed = observed_descendants(model)
+    plans, forward = [], []
+    for group in model.groups:
+        if group.kind != "stochastic" or group.observed.all():
+            continue
+        latent = ~group.observed
+        mcmc = np.flatnonzero(latent & informed[group.name])
+        ahead = np.flatnonzero(latent & ~informed[group.name])
+        plan = GroupPlan(group, "forward", mcmc_rows=len(mcmc), forward_rows=len(ahead))
+        if len(mcmc):
+            _choose(model, group, mcmc, chains, overrides.get(group.name), plan)
+        if len(ahead):
+            if group.distribution.improper:
+                raise ModelError(f"{group.name} ~ dflat() has no observed descendant, so its "
+                                 f"posterior is improper", group.span)
+            forward.append(ForwardStep(group, ahead, downstream(model, group)[0]))
+        plans.append(plan)
+    depth = _depths(model)
+    nearest_data_first = sorted(plans, key=lambda p: -depth[p.group.name])
+    steps = [s for plan in nearest_data_first for s in plan.steps]
+    forward.sort(key=lambda step: depth[step.group.name])
+    return Plan(plans, steps, forward)
+
+
+def _depths(model: ModelGraph) -> dict[str, int]:
+    """Each group's distance from the top of the graph: its longest chain of ancestors.
+
+    Updating the deepest groups (nearest the data) first matters: a variance parameter
+    drawn before the effects it governs have moved from their initial values (all equal)
+    collapses onto them."""
+    order = model.graph.copy()
+    order.remove_edges_from(nx.selfloop_edges(order))
+    depth = {}
+    for name in nx.topological_sort(order):
+        depth[name] = 1 + max((depth[p] for p in order.predecessors(name)), default=-1)
+    return depth
+
+
+def _choose(model, group, rows, chains, forced, plan: GroupPlan):
+    dist = group.distribution
+    deterministic, children = downstream(model, group)
+    rule, links, why = match(model, group, deterministic, children)
+    if forced not in (None, *SAMPLERS):
+        raise ModelError(f"unknown sampler '{forced}' for {group.name}; choose one of {', '.join(SAMPLERS)}")
+    if forced == "conjugate" and rule is None:
+        raise ModelError(f"{group.name} has no conjugate update: {why}", group.span)
+    if dist.value_rank != 0:
+        if rule is None:
+            raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node, which "
+                             f"this version of hiergraph cannot sample yet", group.span)
+    steps = blankets(model, group, rows)
+    plan.why_not_conjugate = "" if rule is not None else why
+    if rule is not None and forced in (None, "conjugate"):
+        plan.steps = [ConjugateStep(b, rule, links) for b in steps]
+    elif dist.discrete and forced in (None, "finite_enumeration") and _finite(model, group, rows) is not None:
+        values = _finite(model, group, rows)
+        plan.steps = [FiniteStep(b, values) for b in steps]
+    elif forced == "rw_metropolis" and not dist.discrete:
+        plan.steps = [MetropolisStep(b, chains) for b in steps]
+    else:
+        plan.steps = [SliceStep(b, chains, discrete=dist.discrete) for b in steps]
+    plan.sampler = plan.steps[0].name
+
+
+def _finite(model, group, rows) -> np.ndarray | None:
+    """Every value the rows can take, when that is known before sampling and small."""
+    from .consistency import known_parameters
+
+    params = known_parameters(model, group)
+    if params is None:
+        if group.distribution.name == "dcat":  # a ragged vector of weights: its longest length
+            width = max(int(group.params[0].lengths.max()), 1)
+            return np.arange(1.0, width + 1)
+        return None
+    lower, upper = group.distribution.support(*[p[rows] for p in params])
+    lower, upper = np.broadcast_to(lower, len(rows)), np.broadcast_to(upper, len(rows))
+    if np.isnan(lower).any() or np.isnan(upper).any() or not np.isfinite(upper).all():
+        return None
+    low, high = float(lower.min()), float(upper.max())
+    if high - low + 1 > FINITE_LIMIT:
+        return None
+    return np.arange(low, high + 1)

@@ -1,0 +1,217 @@
+"""Conjugate updates as a table of rules: a prior family, the children it is conjugate to, and
+what each child adds to the posterior.
+
+A rule applies to a group when its prior is in the rule's family and every child density
+reads the group only through the designated parameter, in the designated way (the node
+itself, a multiple of it, or a linear function of it; :mod:`hiergraph.linearity`), and
+its other parameters not at all. The coefficients of that dependence are read by
+evaluating the children's parameters with the updated nodes set to 0 and to 1 (JAGS's
+trick), skipped when a child reads the node directly. Posteriors (Gelman et al., *Bayesian
+Data Analysis*, 3rd ed., ch. 2-3; JAGS's ConjugateBeta, ConjugateGamma, ConjugateNormal):
+
+* beta(a, b) <- binomial y of n: a + y, b + n - y; Bernoulli y: a + y, b + 1 - y;
+  negative binomial y with size r: a + r, b + y.
+* gamma(r, mu) <- a child whose rate or precision is c * node: Poisson y (rate c·λ): r + y,
+  mu + c; normal or log-normal y with mean m, precision c·τ: r + 1/2, mu + c·(y - m)²/2;
+  exponential y: r + 1, mu + c·y; gamma y with shape s: r + s, mu + c·y; Weibull y with
+  shape v: r + 1, mu + c·y^v.
+* normal(m, τ) <- normal (or log-normal) children with mean a + b·node and precision t:
+  precision τ + Σ t·b², mean (τ·m + Σ t·b·(y - a)) / precision.
+
+A truncated prior gives the same posterior truncated to the same interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .blanket import Blanket
+from .distributions import DISTRIBUTIONS
+from .linearity import CONST, IDENTITY, LINEAR, SCALE, Linearity, at_most
+from .samplers import per_chain, scatter_add
+from .state import State
+
+
+@dataclass(frozen=True)
+class ChildRule:
+    parameter: int  # which parameter of the child reads the updated node
+    most: str  # the most general dependence allowed: IDENTITY, SCALE or LINEAR
+    label: str  # the child family's name in the sampler's name
+    # (child values, child parameters, coefficient, intercept) -> two posterior increments
+    increments: Callable
+
+
+def _log(y):
+    with np.errstate(divide="ignore"):
+        return np.log(y)
+
+
+BETA_CHILDREN = {
+    "dbin": ChildRule(0, IDENTITY, "binomial", lambda y, p, c, a: (y, p[1] - y)),
+    "dbern": ChildRule(0, IDENTITY, "bernoulli", lambda y, p, c, a: (y, 1 - y)),
+    "dnegbin": ChildRule(0, IDENTITY, "negbin", lambda y, p, c, a: (p[1], y)),
+}
+GAMMA_CHILDREN = {
+    "dpois": ChildRule(0, SCALE, "poisson", lambda y, p, c, a: (y, c)),
+    "dnorm": ChildRule(1, SCALE, "normal", lambda y, p, c, a: (np.full_like(y, 0.5), c * (y - p[0]) ** 2 / 2)),
+    "dlnorm": ChildRule(1, SCALE, "lognormal",
+                        lambda y, p, c, a: (np.full_like(y, 0.5), c * (_log(y) - p[0]) ** 2 / 2)),
+    "dexp": ChildRule(0, SCALE, "exponential", lambda y, p, c, a: (np.ones_like(y), c * y)),
+    "dgamma": ChildRule(1, SCALE, "gamma", lambda y, p, c, a: (p[0] + 0 * y, c * y)),
+    "dweib": ChildRule(1, SCALE, "weibull", lambda y, p, c, a: (np.ones_like(y), c * y ** p[0])),
+}
+NORMAL_CHILDREN = {
+    "dnorm": ChildRule(0, LINEAR, "normal", lambda y, p, b, a: (p[1] * b * b, p[1] * b * (y - a))),
+    "dlnorm": ChildRule(0, LINEAR, "lognormal",
+                        lambda y, p, b, a: (p[1] * b * b, p[1] * b * (_log(y) - a))),
+}
+
+
+def _beta_prior(dist_name, params):
+    if dist_name == "dunif":  # uniform(0, 1) is beta(1, 1); checked to be exactly that
+        return np.ones_like(params[0]), np.ones_like(params[0])
+    return params[0], params[1]
+
+
+def _gamma_prior(dist_name, params):
+    if dist_name == "dexp":
+        return np.ones_like(params[0]), params[0]
+    if dist_name == "dchisqr":
+        return params[0] / 2, np.full_like(params[0], 0.5)
+    return params[0], params[1]
+
+
+@dataclass(frozen=True)
+class Rule:
+    family: str  # 'beta', 'gamma', 'normal'
+    priors: frozenset
+    children: dict
+    prior: Callable  # (prior name, its parameters) -> the two posterior parameters before data
+
+
+RULES = [
+    Rule("beta", frozenset({"dbeta", "dunif"}), BETA_CHILDREN, _beta_prior),
+    Rule("gamma", frozenset({"dgamma", "dexp", "dchisqr"}), GAMMA_CHILDREN, _gamma_prior),
+    Rule("normal", frozenset({"dnorm"}), NORMAL_CHILDREN, lambda name, p: (p[0], p[1])),
+]
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """How one child group enters a conjugate update."""
+
+    rule: ChildRule
+    kind: str  # IDENTITY, SCALE or LINEAR
+
+
+def match(model, group, deterministic, children) -> tuple[Rule | None, dict, str]:
+    """The rule that applies to ``group`` with these children, the plan for each child, or why none."""
+    dist = group.distribution.name
+    rules = [r for r in RULES if dist in r.priors]
+    if not rules:
+        return None, {}, f"no conjugate rule has a {dist} prior"
+    rule = rules[0]
+    if dist == "dunif" and not _is_unit_uniform(model, group):
+        return None, {}, "a uniform prior is conjugate only as dunif(0, 1)"
+    if not children:
+        return None, {}, "it has no children"
+    linearity = Linearity(model, group, deterministic)
+    plans = {}
+    for child in children:
+        child_rule = rule.children.get(child.distribution.name)
+        if child_rule is None:
+            return None, {}, (f"its child {child.name} ~ {child.distribution.name} is not conjugate "
+                              f"to a {rule.family} prior")
+        if child.bounds is not None:
+            return None, {}, f"its child {child.name} is truncated"
+        kinds = [linearity.of(p) for p in child.params]
+        kind = kinds[child_rule.parameter]
+        others = [k for i, k in enumerate(kinds) if i != child_rule.parameter]
+        param = child.distribution.params[child_rule.parameter]
+        if any(k != CONST for k in others):
+            return None, {}, f"its child {child.name} reads it in a parameter other than {param}"
+        if kind == CONST or not at_most(kind, child_rule.most):
+            return None, {}, (f"its child {child.name} ~ {child.distribution.name} reads it through "
+                              f"{param} {'nonlinearly' if kind not in (CONST,) else 'not at all'}"
+                              f"; a {rule.family} prior needs {child_rule.most}")
+        plans[child.name] = LinkPlan(child_rule, kind)
+    return rule, plans, ""
+
+
+def _is_unit_uniform(model, group) -> bool:
+    from .consistency import known_parameters
+    lower, upper = known_parameters(model, group)
+    return bool(np.all(lower == 0) and np.all(upper == 1))
+
+
+class ConjugateStep:
+    """A direct draw from the full conditional of conditionally independent rows."""
+
+    def __init__(self, blanket: Blanket, rule: Rule, plans: dict):
+        self.group, self.rows, self.blanket = blanket.target, blanket.rows, blanket
+        self.rule = rule
+        self.links = [(link, plans[link.group.name]) for link in blanket.children]
+        labels = sorted({plan.rule.label for _, plan in self.links})
+        self.name = f"conjugate_{rule.family}_{'_'.join(labels)}"
+
+    def update(self, state: State, rngs, adapting: bool) -> None:
+        group, rows, k = self.group, self.rows, len(self.rows)
+        coefficients = self._coefficients(state)
+        prior = [p[:, rows] for p in state.parameters(group)]
+        first, second = self.rule.prior(group.distribution.name, prior)
+        first, second = np.array(first, float), np.array(second, float)
+        if self.rule.family == "normal":
+            first, second = second * first, second  # (precision x mean, precision)
+        for (link, plan), (b, a) in zip(self.links, coefficients):
+            child = link.group
+            y = state.get(child, link.child_rows).reshape(state.chains, -1)
+            params = [p[:, link.child_rows] for p in state.parameters(child)]
+            inc_a, inc_b = plan.rule.increments(y, params, b, a)
+            if self.rule.family == "normal":
+                inc_a, inc_b = inc_b, inc_a
+            first = first + scatter_add(np.broadcast_to(inc_a, y.shape), link.positions, k)
+            second = second + scatter_add(np.broadcast_to(inc_b, y.shape), link.positions, k)
+        state.set(group, rows, self._draw(state, rngs, first, second))
+        state.recompute(self.blanket.deterministic)
+
+    def _coefficients(self, state: State):
+        """``(b, a)`` per child link: the updated node's coefficient and the intercept."""
+        needed = [i for i, (_, plan) in enumerate(self.links) if plan.kind != IDENTITY]
+        result = [(1.0, 0.0)] * len(self.links)
+        if not needed:
+            return result
+        group, rows = self.group, self.rows
+        saved = state.get(group, rows).copy()
+        at = []
+        for point in (0.0, 1.0):
+            state.set(group, rows, np.full(saved.shape, point))
+            state.recompute(self.blanket.deterministic)
+            at.append([state.parameters(self.links[i][0].group)[self.links[i][1].rule.parameter]
+                       [:, self.links[i][0].child_rows].copy() for i in needed])
+        state.set(group, rows, saved)
+        state.recompute(self.blanket.deterministic)
+        for i, zero, one in zip(needed, at[0], at[1]):
+            result[i] = (one - zero, zero)
+        return result
+
+    def _draw(self, state, rngs, first, second):
+        family, group, rows = self.rule.family, self.group, self.rows
+        if family == "normal":
+            mean, precision = first / second, second
+            params, name = (mean, precision), "dnorm"
+        else:
+            params, name = (first, second), "dbeta" if family == "beta" else "dgamma"
+        if group.bounds is None:
+            if family == "normal":
+                return per_chain(rngs, lambda rng, c: rng.normal(mean[c], 1 / np.sqrt(precision[c])))
+            if family == "beta":
+                return per_chain(rngs, lambda rng, c: rng.beta(first[c], second[c]))
+            return per_chain(rngs, lambda rng, c: rng.gamma(first[c], 1 / second[c]))
+        lower, upper = (None if b is None else b[:, rows] for b in state.bounds(group))
+        dist = DISTRIBUTIONS[name]
+        return per_chain(rngs, lambda rng, c: dist.truncated_rvs(
+            rng, None if lower is None else lower[c], None if upper is None else upper[c],
+            *(p[c] for p in params)))

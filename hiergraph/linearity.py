@@ -1,0 +1,73 @@
+"""How an expression depends on a node group: not at all, as the node itself, as a multiple of
+it, linearly, or otherwise. Decided from structure alone, the way JAGS's ConjugateFactory
+does (each function says whether it is linear or a scale function in each argument): false
+negatives are allowed, false positives never. The coefficients themselves are then read
+numerically (see :mod:`hiergraph.conjugacy`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .evaluator import Apply, Const, Ref
+from .model_graph import ModelGraph, NodeGroup
+
+CONST, IDENTITY, SCALE, LINEAR, NONLINEAR = "const", "identity", "scale", "linear", "nonlinear"
+_RANK = {CONST: 0, IDENTITY: 1, SCALE: 2, LINEAR: 3, NONLINEAR: 4}
+
+
+class Linearity:
+    """Classifies expressions by how they depend on one target group, through deterministic nodes."""
+
+    def __init__(self, model: ModelGraph, target: NodeGroup, deterministic):
+        self.model = model
+        self.target = target
+        self.dependent = {g.name: g for g in deterministic}
+        self.memo: dict[str, str] = {}
+
+    def of(self, expr) -> str:
+        if isinstance(expr, Const):
+            return CONST
+        if isinstance(expr, Ref):
+            return self._reference(expr)
+        return self._apply(expr)
+
+    def _reference(self, ref: Ref) -> str:
+        owners = np.unique(self.model.arrays[ref.var].owner[np.asarray(ref.flat).reshape(-1)])
+        names = {self.model.groups[o].name for o in owners if o >= 0}
+        kinds = []
+        for name in names:
+            if name == self.target.name:
+                kinds.append(IDENTITY)
+            elif name in self.dependent:
+                if name not in self.memo:
+                    self.memo[name] = NONLINEAR  # a guard while it is being worked out
+                    self.memo[name] = self.of(self.dependent[name].expr)
+                kinds.append(self.memo[name])
+        return max(kinds, key=_RANK.get, default=CONST)
+
+    def _apply(self, expr: Apply) -> str:
+        kinds = [self.of(a) for a in expr.args]
+        name = expr.function.name
+        if all(k == CONST for k in kinds):
+            return CONST
+        if NONLINEAR in kinds:
+            return NONLINEAR
+        if name in ("+", "-"):
+            return LINEAR if CONST in kinds or LINEAR in kinds else SCALE
+        if name == "neg" or name in ("sum", "mean"):
+            return SCALE if kinds[0] == IDENTITY else kinds[0]
+        if name in ("*", "%*%", "inprod"):
+            if CONST not in kinds:
+                return NONLINEAR
+            other = kinds[0] if kinds[1] == CONST else kinds[1]
+            return SCALE if other in (IDENTITY, SCALE) else LINEAR
+        if name == "/":
+            if kinds[1] != CONST:
+                return NONLINEAR
+            return SCALE if kinds[0] in (IDENTITY, SCALE) else LINEAR
+        return NONLINEAR
+
+
+def at_most(kind: str, limit: str) -> bool:
+    return _RANK[kind] <= _RANK[limit]
