@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .api import compile_model
 from .coda import write_coda
+from .summary import summary_table
 from .errors import HiergraphError
 
 EXAMPLES = {
@@ -105,8 +106,9 @@ def _sample(args) -> int:
     draws = model.sample(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin,
                          seed=args.seed, monitor=args.monitor)
     written = write_coda(draws, args.out)
-    print(f"{draws.values.shape[1]} draws of {len(draws.labels)} monitored values from "
-          f"{draws.chains} chains (seed {draws.seed}) written to {Path(args.out) / 'CODAindex.txt'} "
+    print(summary_table(draws))
+    print(f"\n{draws.values.shape[1]} draws per chain of {len(draws.labels)} monitored values from "
+          f"{draws.chains} chains (seed {draws.seed}), written to {Path(args.out) / 'CODAindex.txt'} "
           f"and {len(written) - 1} chain file(s)")
     return 0
 

@@ -62,6 +62,8 @@ class State:
         out = []
         for param, rank in zip(group.params, group.distribution.param_ranks):
             value = np.asarray(_dense(evaluate(param, self.values)), float)
+            if rank and param.shape == ():  # a single value where a vector is expected
+                value = value[(...,) + (None,) * rank]
             shape = (self.chains, group.size) + (value.shape[value.ndim - rank:] if rank else ())
             out.append(value if value.shape == shape else np.broadcast_to(value, shape))
         return out
