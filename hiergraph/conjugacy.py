@@ -30,7 +30,7 @@ import numpy as np
 
 from .blanket import Blanket
 from .distributions import DISTRIBUTIONS
-from .linearity import CONST, IDENTITY, LINEAR, SCALE, Linearity, at_most
+from .linearity import CONST, IDENTITY, LINEAR, NONLINEAR, SCALE, Linearity, at_most
 from .samplers import per_chain, scatter_add
 from .state import State
 
@@ -134,9 +134,11 @@ def match(model, group, deterministic, children) -> tuple[Rule | None, dict, str
         if any(k != CONST for k in others):
             return None, {}, f"its child {child.name} reads it in a parameter other than {param}"
         if kind == CONST or not at_most(kind, child_rule.most):
+            how = {CONST: "not at all", LINEAR: "linearly, with an intercept",
+                   NONLINEAR: "nonlinearly"}.get(kind, kind)
+            need = {IDENTITY: "the node itself", SCALE: "the node times a constant"}[child_rule.most]
             return None, {}, (f"its child {child.name} ~ {child.distribution.name} reads it through "
-                              f"{param} {'nonlinearly' if kind not in (CONST,) else 'not at all'}"
-                              f"; a {rule.family} prior needs {child_rule.most}")
+                              f"{param} {how}; a {rule.family} prior needs {need}")
         plans[child.name] = LinkPlan(child_rule, kind)
     return rule, plans, ""
 

@@ -53,11 +53,16 @@ class Linearity:
             return CONST
         if NONLINEAR in kinds:
             return NONLINEAR
-        if name in ("+", "-"):
-            return LINEAR if CONST in kinds or LINEAR in kinds else SCALE
-        if name == "neg" or name in ("sum", "mean"):
+        # Two terms that both read the group may read different elements of it (``lam[1] +
+        # lam[2]``), and an update of one element sees the other as an intercept: linear,
+        # not a scale. Sums and inner products over several elements likewise.
+        if name in ("+", "-", "sum", "mean"):
+            return LINEAR
+        if name == "neg":
             return SCALE if kinds[0] == IDENTITY else kinds[0]
-        if name in ("*", "%*%", "inprod"):
+        if name in ("%*%", "inprod"):
+            return LINEAR if CONST in kinds else NONLINEAR
+        if name == "*":
             if CONST not in kinds:
                 return NONLINEAR
             other = kinds[0] if kinds[1] == CONST else kinds[1]

@@ -124,7 +124,10 @@ class SliceStep:
         chosen = x0.copy()
         pending = np.ones(x0.shape, bool)
         for _ in range(self.max_shrinks):
-            u = per_chain(rngs, lambda rng, c: rng.uniform(size=x0.shape[1]))
+            # A chain draws only while it has rows left to settle, so that its stream never
+            # depends on how long the other chains take.
+            u = per_chain(rngs, lambda rng, c: rng.uniform(size=x0.shape[1]) if pending[c].any()
+                          else np.zeros(x0.shape[1]))
             trial = np.where(pending, left + u * (right - left), chosen)
             accept = pending & (self.density(state, self._value(trial)) > log_y)
             chosen = np.where(accept, trial, chosen)
