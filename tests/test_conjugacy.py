@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hiergraph import compile_model
+from checks import KS_LEVEL, assert_exact_draws
 
-KS_LEVEL = 1e-3
+from hiergraph import compile_model
 
 
 def _data(values: dict) -> dict:
@@ -31,17 +31,6 @@ def _group_plan(model, name: str):
     plans = {p.group.name: p for p in model.plan().groups}
     assert name in plans, f"no latent group {name}: {sorted(plans)}"
     return plans[name]
-
-
-def assert_exact_draws(draws: np.ndarray, exact) -> None:
-    """Independent draws against a frozen scipy distribution: mean, variance, KS."""
-    x = np.asarray(draws, float).ravel()
-    n = len(x)
-    mean, var, kurtosis = (float(v) for v in exact.stats(moments="mvk"))
-    # the sample mean has sd sqrt(var / n); the sample variance sd var * sqrt((kurtosis + 2) / n)
-    assert abs(x.mean() - mean) < 4 * np.sqrt(var / n), (x.mean(), mean)
-    assert abs(x.var(ddof=1) - var) < 4 * var * np.sqrt((kurtosis + 2) / n), (x.var(ddof=1), var)
-    assert stats.kstest(x, exact.cdf).pvalue > KS_LEVEL
 
 
 def gamma_rate(shape, rate):

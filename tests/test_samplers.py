@@ -22,9 +22,9 @@ from scipy import integrate, optimize, stats
 from hiergraph import compile_model
 from hiergraph.coda import read_coda, write_coda
 
+from checks import KS_LEVEL, assert_exact_draws
 from conftest import run_cli
 
-KS_LEVEL = 1e-3
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -59,16 +59,6 @@ def assert_mcmc_moments(draws: np.ndarray, mean: float, var: float, batch: int =
     # E[(x - exact mean)^2] is the variance; its estimate's MCSE again by batch means
     spread, spread_mcse, _ = batch_means((draws - mean) ** 2, batch)
     assert abs(spread - var) < 4 * spread_mcse, (spread, var, spread_mcse)
-
-
-def assert_exact_draws(draws: np.ndarray, exact) -> None:
-    """Independent draws against a frozen scipy distribution: mean, variance, KS."""
-    x = np.asarray(draws, float).ravel()
-    n = len(x)
-    mean, var, kurtosis = (float(v) for v in exact.stats(moments="mvk"))
-    assert abs(x.mean() - mean) < 4 * np.sqrt(var / n), (x.mean(), mean)
-    assert abs(x.var(ddof=1) - var) < 4 * var * np.sqrt((kurtosis + 2) / n), (x.var(ddof=1), var)
-    assert stats.kstest(x, exact.cdf).pvalue > KS_LEVEL
 
 
 def posterior_moments(log_density, lower: float, upper: float) -> tuple[float, float]:
