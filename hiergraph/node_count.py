@@ -89,7 +89,7 @@ def _parent_key(arg, arg_ids, known, n) -> np.ndarray:
     (constants, observed nodes, functions of those) by value.
     """
     key = np.stack([np.zeros(n), arg_ids.astype(float)], axis=1)
-    if isinstance(arg, Ref) and arg.shape != ():
+    if arg.shape != ():  # a vector or matrix parent: by id (JAGS compares values of scalars)
         return key
     with np.errstate(all="ignore"):
         values = np.broadcast_to(np.asarray(evaluate(arg, known), float), (n,))

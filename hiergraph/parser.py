@@ -53,7 +53,7 @@ def _describe_expected(expected) -> str:
 def _syntax_error(exc: UnexpectedInput, source: Source) -> SpecSyntaxError:
     line, column = getattr(exc, "line", None), getattr(exc, "column", None)
     if isinstance(exc, UnexpectedEOF) or line in (None, -1):
-        lines = source.text.splitlines() or [""]
+        lines = source.text.split("\n")
         line, column = len(lines), len(lines[-1]) + 1
         return SpecSyntaxError("the model ends too early: a '}' or ')' is missing",
                                Span(source, line, column))
@@ -64,7 +64,7 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> SpecSyntaxError:
         token = exc.token
         expected = _describe_expected(exc.expected)
         if token.type == "$END":
-            lines = source.text.splitlines() or [""]
+            lines = source.text.split("\n")
             line, column = len(lines), len(lines[-1]) + 1
             message = f"the model ends too early; expected {expected}"
         else:
