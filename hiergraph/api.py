@@ -29,7 +29,8 @@ MODEL_SUFFIXES = (".spec", ".bug", ".jags", ".txt", ".model")
 
 
 def _looks_like_path(spec: str) -> bool:
-    return "\n" not in spec and ("{" not in spec and "~" not in spec and "<-" not in spec)
+    """A model's text has a relation (``~``, ``<-``, ``=``) or a block; a file name has none."""
+    return not any(mark in spec for mark in ("\n", "{", "~", "<-", "="))
 
 
 def _read_spec(spec: str | os.PathLike) -> ast.Program:
