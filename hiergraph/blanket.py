@@ -91,10 +91,20 @@ def dependence(model: ModelGraph, target: NodeGroup, deterministic, children):
     return {child.name: through(child, own_edge=True) for child in children}
 
 
-def blankets(model: ModelGraph, target: NodeGroup, rows: np.ndarray) -> list[Blanket]:
-    """The vectorised steps that update ``rows`` of ``target``: one per colour of the conflicts."""
+def blankets(model: ModelGraph, target: NodeGroup, rows: np.ndarray, informed=None) -> list[Blanket]:
+    """The vectorised steps that update ``rows`` of ``target``: one per colour of the conflicts.
+
+    ``informed`` (group name -> bool per element: has an observed descendant) leaves out child
+    elements that are latent and uninformed, such as missing responses: they integrate to
+    one, so the update draws from the posterior with them marginalised out (better mixing
+    than conditioning on their current values), and they are drawn forward afterwards.
+    """
     deterministic, children = downstream(model, target)
     matrices = dependence(model, target, deterministic, children)
+    if informed is not None:
+        for child in children:
+            keep = child.observed | informed[child.name]
+            matrices[child.name] = sparse.diags(keep.astype(np.int8)) @ matrices[child.name]
     colours = _colour(target, rows, matrices)
     steps = []
     for colour_rows in colours:
@@ -103,6 +113,7 @@ def blankets(model: ModelGraph, target: NodeGroup, rows: np.ndarray) -> list[Bla
         links = []
         for child in children:
             matrix = matrices[child.name][:, colour_rows].tocoo()
+            matrix.eliminate_zeros()
             if matrix.nnz:
                 links.append(ChildLink(child, matrix.row.astype(np.int64),
                                        matrix.col.astype(np.int64)))

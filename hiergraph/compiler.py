@@ -99,7 +99,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
         ahead = np.flatnonzero(latent & ~informed[group.name])
         plan = GroupPlan(group, "forward", mcmc_rows=len(mcmc), forward_rows=len(ahead))
         if len(mcmc):
-            _choose(model, group, mcmc, chains, overrides.get(group.name), plan)
+            _choose(model, group, mcmc, chains, overrides.get(group.name), plan, informed)
         if len(ahead):
             if group.distribution.improper:
                 raise ModelError(f"{group.name} ~ dflat() has no observed descendant, so its "
@@ -127,7 +127,7 @@ def _depths(model: ModelGraph) -> dict[str, int]:
     return depth
 
 
-def _choose(model, group, rows, chains, forced, plan: GroupPlan):
+def _choose(model, group, rows, chains, forced, plan: GroupPlan, informed):
     dist = group.distribution
     deterministic, children = downstream(model, group)
     rule, links, why = match(model, group, deterministic, children)
@@ -139,7 +139,7 @@ def _choose(model, group, rows, chains, forced, plan: GroupPlan):
         if rule is None:
             raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node, which "
                              f"this version of hiergraph cannot sample yet", group.span)
-    steps = blankets(model, group, rows)
+    steps = blankets(model, group, rows, informed)
     plan.why_not_conjugate = "" if rule is not None else why
     if rule is not None and forced in (None, "conjugate"):
         plan.steps = [ConjugateStep(b, rule, links) for b in steps]
