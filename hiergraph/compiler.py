@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from .blanket import blankets, downstream
-from .conjugacy import ConjugateStep, match
+from .conjugacy import ConjugateStep, DirichletStep, match
 from .errors import ModelError
 from .model_graph import ModelGraph, NodeGroup
 from .samplers import FiniteStep, ForwardStep, MetropolisStep, SliceStep
@@ -142,7 +142,8 @@ def _choose(model, group, rows, chains, forced, plan: GroupPlan, informed):
     steps = blankets(model, group, rows, informed)
     plan.why_not_conjugate = "" if rule is not None else why
     if rule is not None and forced in (None, "conjugate"):
-        plan.steps = [ConjugateStep(b, rule, links) for b in steps]
+        kind = DirichletStep if rule.family == "dirichlet" else ConjugateStep
+        plan.steps = [kind(b, rule, links) for b in steps]
     elif dist.discrete and forced in (None, "finite_enumeration") and _finite(model, group, rows) is not None:
         values = _finite(model, group, rows)
         plan.steps = [FiniteStep(b, values) for b in steps]

@@ -17,6 +17,7 @@ Data Analysis*, 3rd ed., ch. 2-3; JAGS's ConjugateBeta, ConjugateGamma, Conjugat
   shape v: r + 1, mu + c·y^v.
 * normal(m, τ) <- normal (or log-normal) children with mean a + b·node and precision t:
   precision τ + Σ t·b², mean (τ·m + Σ t·b·(y - a)) / precision.
+* Dirichlet(α) <- categorical y: α + the indicator of y; multinomial y: α + y.
 
 A truncated prior gives the same posterior truncated to the same interval.
 """
@@ -92,10 +93,23 @@ class Rule:
     prior: Callable  # (prior name, its parameters) -> the two posterior parameters before data
 
 
+def _category_counts(y, params, c, a):
+    """A dcat child adds one to the count of its category (1-based)."""
+    width = params[0].shape[-1]
+    return (np.arange(1, width + 1) == y[..., None]).astype(float), None
+
+
+DIRICHLET_CHILDREN = {
+    "dcat": ChildRule(0, IDENTITY, "categorical", _category_counts),
+    "dmulti": ChildRule(0, IDENTITY, "multinomial", lambda y, p, c, a: (y, None)),
+}
+
 RULES = [
     Rule("beta", frozenset({"dbeta", "dunif"}), BETA_CHILDREN, _beta_prior),
     Rule("gamma", frozenset({"dgamma", "dexp", "dchisqr"}), GAMMA_CHILDREN, _gamma_prior),
     Rule("normal", frozenset({"dnorm"}), NORMAL_CHILDREN, lambda name, p: (p[0], p[1])),
+    # Dirichlet(alpha) <- categorical y: alpha + one-hot(y); multinomial y: alpha + y.
+    Rule("dirichlet", frozenset({"ddirch"}), DIRICHLET_CHILDREN, lambda name, p: (p[0], None)),
 ]
 
 
@@ -217,3 +231,28 @@ class ConjugateStep:
         return per_chain(rngs, lambda rng, c: dist.truncated_rvs(
             rng, None if lower is None else lower[c], None if upper is None else upper[c],
             *(p[c] for p in params)))
+
+
+class DirichletStep:
+    """A direct draw of Dirichlet-distributed probability vectors given their categorical or
+    multinomial children: the posterior is Dirichlet(alpha + counts)."""
+
+    def __init__(self, blanket: Blanket, rule: Rule, plans: dict):
+        self.group, self.rows, self.blanket = blanket.target, blanket.rows, blanket
+        self.links = [(link, plans[link.group.name]) for link in blanket.children]
+        labels = sorted({plan.rule.label for _, plan in self.links})
+        self.name = f"conjugate_dirichlet_{'_'.join(labels)}"
+
+    def update(self, state: State, rngs, adapting: bool) -> None:
+        group, rows, k = self.group, self.rows, len(self.rows)
+        alpha = np.array(state.parameters(group)[0][:, rows], float)  # (chains, k, K)
+        for link, plan in self.links:
+            child = link.group
+            y = state.get(child, link.child_rows)
+            params = [p[:, link.child_rows] for p in state.parameters(child)]
+            counts, _ = plan.rule.increments(y, params, None, None)
+            for j in range(alpha.shape[-1]):
+                alpha[..., j] += scatter_add(counts[..., j], link.positions, k)
+        draws = per_chain(rngs, lambda rng, c: rng.standard_gamma(alpha[c]))
+        state.set(group, rows, draws / draws.sum(axis=-1, keepdims=True))
+        state.recompute(self.blanket.deterministic)

@@ -308,3 +308,23 @@ def _batch_means(draws: np.ndarray, batch: int = 50):
     n = draws.shape[1] // batch * batch
     means = draws[:, :n].reshape(draws.shape[0], -1, batch).mean(axis=2).ravel()
     return float(draws.mean()), float(means.std(ddof=1) / np.sqrt(len(means)))
+
+
+def test_dirichlet_with_categorical_and_multinomial_children():
+    """Dirichlet(alpha) <- dcat: alpha + category counts; <- dmulti: alpha + y. Each component
+    of a Dirichlet(a) vector is Beta(a_j, sum(a) - a_j)."""
+    model = compile_model("""model {
+      for (i in 1:6) { y[i] ~ dcat(p[]) }
+      p[1:3] ~ ddirch(alpha[])
+      for (g in 1:2) { z[g, 1:3] ~ dmulti(q[g, ], n[g])
+                       q[g, 1:3] ~ ddirch(alpha[]) }
+    }""", data=_data({"y": [1, 1, 2, 3, 3, 3], "alpha": [1, 2, 3],
+                      "z": [[5, 0, 1], [0, 2, 2]], "n": [6, 4]}))
+    assert _group_plan(model, "p[1:3]").sampler == "conjugate_dirichlet_categorical"
+    assert _group_plan(model, "q[g,1:3]").sampler == "conjugate_dirichlet_multinomial"
+    draws = model.sample(chains=4, burn=0, iter=1000, seed=11, monitor=["p", "q"])
+    posteriors = {"p": [3.0, 3.0, 6.0], "q[1,": [6.0, 2.0, 4.0], "q[2,": [1.0, 4.0, 5.0]}
+    for prefix, alpha in posteriors.items():
+        for j, a in enumerate(alpha, start=1):
+            label = f"p[{j}]" if prefix == "p" else f"{prefix}{j}]"
+            assert_exact_draws(draws[label], stats.beta(a, sum(alpha) - a))
