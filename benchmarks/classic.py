@@ -105,7 +105,7 @@ def measure(cmd: Path, scale: float) -> dict:
 def _cells(result: dict) -> str:
     if "error" in result:
         return f"error: {result['error']} | | "
-    return f"{result['seconds']:.1f} | {result['ess']:.0f} | {result['ess'] / result['seconds']:.1f}"
+    return f"{result['seconds']:.2f} | {result['ess']:.0f} | {result['ess'] / result['seconds']:.1f}"
 
 
 def table(rows) -> str:
