@@ -104,7 +104,7 @@ def blankets(model: ModelGraph, target: NodeGroup, rows: np.ndarray, informed=No
     if informed is not None:
         for child in children:
             keep = child.observed | informed[child.name]
-            matrices[child.name] = sparse.diags(keep.astype(np.int8)) @ matrices[child.name]
+            matrices[child.name] = sparse.diags(keep.astype(np.int8), dtype=np.int8) @ matrices[child.name]
     colours = _colour(target, rows, matrices)
     steps = []
     for colour_rows in colours:
