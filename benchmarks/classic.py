@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from results import machine, record
 
 ROOT = Path(__file__).resolve().parents[1]
 VOL1 = ROOT.parent / "shared" / "classic-bugs" / "vol1"
@@ -119,17 +118,6 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping the others."""
-    results = Path(__file__).with_name("RESULTS.md")
-    heading = "## Sampling the classic BUGS examples"
-    old = results.read_text() if results.exists() else "# Benchmark results\n"
-    before, _, after = old.partition(heading)
-    rest = after.split("\n## ", 1)
-    tail = "\n## " + rest[1] if len(rest) > 1 else ""
-    results.write_text(before.rstrip() + "\n\n" + heading + "\n\n" + text + "\n" + tail)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("examples", nargs="*", help="example folders (default: all of volume 1)")
@@ -144,8 +132,7 @@ def main() -> None:
     for cmd in scripts:
         rows.append(measure(cmd, args.scale))
         print(table(rows).splitlines()[-1], flush=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    text = (f"Measured {date.today().isoformat()} on {machine} by `python benchmarks/classic.py "
+    text = (f"Measured {date.today().isoformat()} on {machine()} by `python benchmarks/classic.py "
             f"{' '.join(args.examples)}{' --scale ' + str(args.scale) if args.scale != 1 else ''} "
             f"--write`: each volume-1 test script's model, data, inits, chains and thinning, "
             f"{'at ' + format(args.scale, '.0%') + ' of its sweeps' if args.scale != 1 else 'full length'},"
@@ -154,7 +141,7 @@ def main() -> None:
             f"monitored scalars; the ratio is hiergraph's ESS/s over JAGS's.\n\n" + table(rows))
     print(text)
     if args.write:
-        record(text)
+        record("Sampling the classic BUGS examples", text)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+from results import machine, record
 
 MODEL = """model {
   for (j in 1:J) {
@@ -108,17 +106,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def record(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping the others."""
-    results = Path(__file__).with_name("RESULTS.md")
-    heading = "## Building the model graph"
-    old = results.read_text() if results.exists() else "# Benchmark results\n"
-    before, _, after = old.partition(heading)
-    rest = after.split("\n## ", 1)
-    tail = "\n## " + rest[1] if len(rest) > 1 else ""
-    results.write_text(before.rstrip() + "\n\n" + heading + "\n\n" + text + "\n" + tail)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10**4, 10**5, 10**6])
@@ -132,15 +119,14 @@ def main() -> None:
             assert row["jags"]["unobserved"] == J + 2
         rows.append(row)
         print(table(rows).splitlines()[-1], flush=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    text = (f"Measured {date.today().isoformat()} on {machine} by `python benchmarks/graph_build.py"
+    text = (f"Measured {date.today().isoformat()} on {machine()} by `python benchmarks/graph_build.py"
             f" --write`: a rat-tumour style beta-binomial model with J experiments, from an R dump"
             f" data file to a checked model graph (hiergraph: read data, parse, bind, check;"
             f" JAGS 4.3.1: `model in`, `data in`, `compile`). Wall seconds and peak resident"
             f" memory of a fresh process each.\n\n" + table(rows))
     print(text)
     if args.write:
-        record(text)
+        record("Building the model graph", text)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CLASSIC, classic_bugs, jags_graph_sizes, run_cli, script_files
+from conftest import classic_bugs, jags_graph_sizes, run_cli, script_files
 
 import hiergraph
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from checks import KS_LEVEL, assert_exact_draws
+from checks import assert_exact_draws
 
 from hiergraph import compile_model
 

@@ -22,7 +22,7 @@ from scipy import integrate, optimize, stats
 from hiergraph import compile_model
 from hiergraph.coda import read_coda, write_coda
 
-from checks import KS_LEVEL, assert_exact_draws
+from checks import assert_exact_draws
 from conftest import run_cli
 
 
