@@ -24,6 +24,7 @@ import numpy as np
 
 from .blanket import blankets, downstream
 from .conjugacy import ConjugateStep, DirichletStep, match
+from .consistency import known_parameters
 from .errors import ModelError
 from .model_graph import ModelGraph, NodeGroup
 from .samplers import FiniteStep, ForwardStep, MetropolisStep, SliceStep
@@ -135,10 +136,11 @@ def _choose(model, group, rows, chains, forced, plan: GroupPlan, informed):
         raise ModelError(f"unknown sampler '{forced}' for {group.name}; choose one of {', '.join(SAMPLERS)}")
     if forced == "conjugate" and rule is None:
         raise ModelError(f"{group.name} has no conjugate update: {why}", group.span)
-    if dist.value_rank != 0:
-        if rule is None:
-            raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node, which "
-                             f"this version of hiergraph cannot sample yet", group.span)
+    if dist.value_rank != 0 and (rule is None or forced not in (None, "conjugate")):
+        # The componentwise samplers update scalar nodes only.
+        raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node, which "
+                         f"this version of hiergraph samples only by a conjugate rule"
+                         f"{': ' + why if rule is None else ''}", group.span)
     steps = blankets(model, group, rows, informed)
     plan.why_not_conjugate = "" if rule is not None else why
     if rule is not None and forced in (None, "conjugate"):
@@ -156,8 +158,6 @@ def _choose(model, group, rows, chains, forced, plan: GroupPlan, informed):
 
 def _finite(model, group, rows) -> np.ndarray | None:
     """Every value the rows can take, when that is known before sampling and small."""
-    from .consistency import known_parameters
-
     params = known_parameters(model, group)
     if params is None:
         if group.distribution.name == "dcat":  # a ragged vector of weights: its longest length

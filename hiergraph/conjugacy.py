@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from .blanket import Blanket
+from .consistency import known_parameters
 from .distributions import DISTRIBUTIONS
 from .linearity import CONST, IDENTITY, LINEAR, NONLINEAR, SCALE, Linearity, at_most
 from .samplers import per_chain, scatter_add
@@ -158,7 +159,6 @@ def match(model, group, deterministic, children) -> tuple[Rule | None, dict, str
 
 
 def _is_unit_uniform(model, group) -> bool:
-    from .consistency import known_parameters
     lower, upper = known_parameters(model, group)
     return bool(np.all(lower == 0) and np.all(upper == 1))
 

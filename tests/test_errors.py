@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli
 
 import hiergraph
-from hiergraph.errors import DataFileError, HiergraphError, ModelError, SpecSyntaxError
+from hiergraph.errors import DataFileError, ModelError, SpecSyntaxError
 
 
 def compile_files(tmp_path, model: str, data: str = "", inits: str | None = None):
@@ -290,7 +290,3 @@ def test_command_line_mistakes(tmp_path, args, says):
     assert result.returncode != 0
     assert says in result.stderr and "Traceback" not in result.stderr
 
-
-def test_every_error_is_a_hiergraph_error():
-    for kind in (SpecSyntaxError, ModelError, DataFileError):
-        assert issubclass(kind, HiergraphError)
