@@ -38,6 +38,9 @@ class Draws:
     iterations: np.ndarray  # JAGS's iteration number of each saved draw
     seed: int | None
     chains: int
+    # (chains, draws): the deviance of each saved draw whether or not 'deviance' is among
+    # the labels, for ArviZ's sample_stats; None where it was not recorded
+    deviance: np.ndarray | None = None
 
     def __getitem__(self, label: str) -> np.ndarray:
         return self.values[:, :, self.labels.index(label)]
@@ -196,19 +199,28 @@ def deviance(model: ModelGraph, state: State) -> np.ndarray:
     return -2 * total
 
 
-def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int = 1,
-        seed: int | None = None, inits: list[dict] | None = None, monitors=None,
-        on_draw=None) -> Draws:
-    """Burn in, then sample; keep every ``thin``-th sweep of the monitored nodes.
-
-    ``on_draw(iteration, row)`` (optional) sees each saved draw as it is made.
-    """
+def check_run_lengths(chains: int, burn: int, iterations: int, thin: int) -> None:
+    """A run's lengths, checked before anything is compiled or written."""
     for value, what in ((chains, "chains"), (thin, "thin")):
         if value < 1:
             raise UsageError(f"{what} must be at least 1, not {value}")
     for value, what in ((burn, "burn-in"), (iterations, "iterations")):
         if value < 0:
             raise UsageError(f"{what} must not be negative, not {value}")
+
+
+def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int = 1,
+        seed: int | None = None, inits: list[dict] | None = None, monitors=None,
+        on_draw=None, on_sweep=None) -> Draws:
+    """Burn in, then sample; keep every ``thin``-th sweep of the monitored nodes.
+
+    ``on_draw(iteration, row)`` (optional) sees each saved draw as it is made; ``row`` is
+    that draw's own storage in the returned values (chains x scalars), kept as it is, so a
+    caller may hold on to it without copying. ``on_sweep(sweep)`` (optional) is called after
+    every sweep, burn-in included: for progress, and to stop a run cleanly between sweeps
+    by raising.
+    """
+    check_run_lengths(chains, burn, iterations, thin)
     inits = inits or []
     monitors = monitors if monitors is not None else default_monitors(model)
     rngs, seed = chain_generators(seed, chains, inits)
@@ -235,6 +247,8 @@ def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: in
             if on_draw is not None:
                 on_draw(int(numbers[k]), values[:, k])
             k += 1
+        if on_sweep is not None:
+            on_sweep(sweep)
     return Draws(labels, values, numbers, seed, chains)
 
 
