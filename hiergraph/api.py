@@ -20,6 +20,8 @@ from .binder import bind
 from .compiler import Plan, compile_plan
 from .engine import Draws, resolve_monitor, run
 from .datafiles import DataValue, merge_data, read_data_file
+from .diagram import plate_diagram, scalar_diagram
+from .diagram_render import to_graphviz
 from .errors import UsageError
 from .initial_values import check_initial_values
 from .model_graph import ModelGraph, NodeGroup
@@ -122,6 +124,14 @@ class Model:
                          f"{group.n_observed}/{group.size}" if stochastic else "-"))
         return CheckReport(self.graph.observed_count, self.graph.unobserved_count,
                            self.graph.total_graph_size, tuple(rows))
+
+    def to_graphviz(self, samplers: bool = True, expand: bool = False):
+        """The plate diagram as a ``graphviz.Digraph`` (Jupyter shows it inline), with each
+        latent group's sampler unless ``samplers`` is False; ``expand`` draws every scalar
+        node instead, without plates or samplers, for small models only."""
+        if expand:
+            return to_graphviz(scalar_diagram(self.graph))
+        return to_graphviz(plate_diagram(self.graph, self.plan() if samplers else None))
 
 
 def compile_model(spec: str | os.PathLike, data=None, inits=None) -> Model:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .api import compile_model
 from .coda import write_coda
+from .diagram import EXPAND_LIMIT
+from .diagram_render import FORMATS, write_diagram
 from .summary import summary_table
 from .errors import HiergraphError
 
@@ -24,6 +26,7 @@ EXAMPLES = {
     "compile": "hiergraph compile specs/rat_tumors.spec --data specs/rat_tumors.R",
     "sample": ("hiergraph sample specs/rat_tumors.spec --data specs/rat_tumors.R --chains 4 "
                "--burn 1000 --iter 2000 --seed 1 --out out --format coda"),
+    "graph": "hiergraph graph specs/rat_tumors.spec --data specs/rat_tumors.R -o rat_tumors.svg",
 }
 
 
@@ -61,7 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Compile the model and run several chains; write the monitored draws.",
         epilog=f"example:\n  {EXAMPLES['sample']}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    for sub in (check, compile_, sample):
+    graph = commands.add_parser(
+        "graph", help="draw the model as a plate diagram",
+        description="Draw the model's hierarchy as a plate diagram: one node per node group, "
+                    "for loops as plates, each latent group's sampler; with --expand, every "
+                    "scalar node instead.",
+        epilog=f"example:\n  {EXAMPLES['graph']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    for sub in (check, compile_, sample, graph):
         sub.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
         sub.add_argument("--data", metavar="FILE", action="append", default=[],
                          help="data file (R dump, BUGS list, JSON or CSV); may be repeated")
@@ -79,7 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, metavar="S", help="random seed")
     sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
     sample.add_argument("--format", choices=["coda"], default="coda", help="output format (coda)")
-    for sub in (check, compile_, sample):
+    graph.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help=f"the diagram file; its ending ({', '.join(FORMATS)}) picks the format")
+    graph.add_argument("--samplers", action=argparse.BooleanOptionalAction, default=True,
+                       help="show each latent group's sampler (default: shown)")
+    graph.add_argument("--expand", action="store_true",
+                       help=f"draw every scalar node, without plates (models of at most "
+                            f"{EXPAND_LIMIT} nodes)")
+    for sub in (check, compile_, sample, graph):
         sub.add_argument("--debug", action="store_true", help="show Python tracebacks")
     return parser
 
@@ -113,7 +130,13 @@ def _sample(args) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "compile": _compile, "sample": _sample}
+def _graph(args) -> int:
+    dot = _load(args).to_graphviz(samplers=args.samplers, expand=args.expand)
+    print(f"wrote {write_diagram(dot, args.output)}")
+    return 0
+
+
+COMMANDS = {"check": _check, "compile": _compile, "sample": _sample, "graph": _graph}
 
 
 def main(argv=None) -> int:
