@@ -16,10 +16,11 @@ is sorted, so the same model always gives the same specification (and the same D
   inside the plate ``i = 1..N`` holding ``y[i,j]``. Plates with the same label are the
   same index; the index letters in the node labels tie the nodes together.
 - **Nodes.** One per node group, labelled with its statement (``theta[j] ~ dbeta(a, b)``),
-  and one per data array the model reads, indices included (``pos`` in ``theta[pos[i]]``
-  chooses elements, so it is drawn as a parent). A data array that is only ever read as
-  ``n[j]``, one loop index per dimension, sits in those loops' plate as ``n[j]``; any
-  other is drawn outside the plates under its JAGS name (``x[1:5]``). Loop bounds and
+  and one per data array the model reads, indexed data in indices included (``pos`` in
+  ``theta[pos[i]]`` chooses elements, so it is drawn as a parent; a constant alone in an
+  index, ``Q[i, Ncut]``, is not, any more than a number). A data array that is only ever
+  read as ``n[j]``, one loop index per dimension, sits in those loops' plate as ``n[j]``;
+  any other is drawn outside the plates under its JAGS name (``x[1:5]``). Loop bounds and
   range sizes are not nodes: they are in the plate labels.
 - **Edges** run from each parent to each child group, as the model graph has them (a
   group reading its own earlier elements, ``x[t] ~ dnorm(x[t-1], tau)``, has an edge to
@@ -193,15 +194,17 @@ def _right_hand_side(statement):
 def _data_reads(model: ModelGraph) -> dict[str, list[tuple[NodeGroup, ast.Variable, str]]]:
     """Each data array's reads in the model's statements: (group, variable, role).
 
-    The data arrays are the model graph's data nodes and the data read in indices (which
-    binding resolves to element positions, so the graph has no node for them)."""
+    The data arrays are the model graph's data nodes and the indexed data read in indices
+    (``pos[i]``; binding resolves them to element positions, so the graph has no node for
+    them). A name alone in an index (``Q[i, Ncut]``) is a constant, like a number."""
     data = {name for name, kind in model.graph.nodes(data="kind") if kind == "data"}
     found = []
     for group in model.groups:
         indices = {loop.index for loop in group.loops}
         for expr in _right_hand_side(group.statement):
             for variable, role in _variables(expr):
-                if variable.name not in indices and role != "size":
+                constant = role == "index" and variable.indices is None
+                if variable.name not in indices and role != "size" and not constant:
                     found.append((group, variable, role))
                     if role == "index":
                         data.add(variable.name)

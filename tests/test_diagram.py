@@ -183,6 +183,17 @@ def test_nested_indexing_draws_the_index_as_a_parent():
     assert diagram.edges == (("mu", "theta[k]"), ("pos", "y[i]"), ("tau", "y[i]"), ("theta[k]", "y[i]"))
 
 
+def test_a_constant_alone_in_an_index_is_not_a_parent():
+    model = hiergraph.compile_model("""
+        model {
+          for (i in 1:N) { y[i] ~ dnorm(mu[g[i], K], 1) }
+          for (k in 1:2) { for (l in 1:3) { mu[k, l] ~ dnorm(0, 1) } }
+        }""", data={"N": 2, "K": 3, "g": [2, 1], "y": [0.0, 1.0]})
+    diagram = plate_diagram(model.graph)
+    assert {node.id: node.plate for node in diagram.nodes if node.kind == "data"} == {"g": "i in 1:N"}
+    assert {parent for parent, child in diagram.edges if child == "y[i]"} == {"g", "mu[k,l]"}
+
+
 def test_sibling_loops_share_a_plate_and_bounds_from_an_outer_index_stay_as_written():
     model = hiergraph.compile_model("""
         model {
@@ -206,8 +217,10 @@ def test_partly_observed_group_counts_its_observed_nodes():
     assert "5 of 6 observed" in to_graphviz(plate_diagram(model.graph)).source
 
 
-def test_expanded_diagram_has_one_node_per_scalar_node():
+def test_expanded_diagram_has_one_node_per_scalar_node(tmp_path):
     model = hiergraph.compile_model(NESTED_INDEX, data=NESTED_INDEX_DATA)
+    svg = write_diagram(model.to_graphviz(expand=True), tmp_path / "expanded.svg").read_text()
+    assert (svg.count('class="node"'), svg.count('class="cluster"')) == (10, 0)
     diagram = scalar_diagram(model.graph)
     assert diagram.plates == ()
     assert [node.id for node in diagram.nodes] == [
