@@ -42,8 +42,8 @@ from hiergraph.jags_script import read_script
 s = read_script(sys.argv[1])
 scale = float(sys.argv[2])
 model = hiergraph.compile_model(s.model, data=s.data, inits=s.inits or None)
-draws = model.sample(chains=s.chains, burn=int(s.burn * scale), iter=int(s.iterations * scale),
-                     thin=s.thin, seed=1, monitor=s.monitors)
+draws = model.draws(chains=s.chains, burn=int(s.burn * scale), iter=int(s.iterations * scale),
+                    thin=s.thin, seed=1, monitor=s.monitors)
 write_coda(draws, sys.argv[3])
 print(json.dumps({"seconds": time.perf_counter() - start}))
 """

@@ -2,9 +2,11 @@
 
     >>> model = hiergraph.compile_model("specs/rat_tumors.spec", data="specs/rat_tumors.R")
     >>> print(model.check())
+    >>> idata = model.sample(chains=4, burn=1000, iter=1000, seed=1)   # arviz.InferenceData
 
 ``spec`` is a path to a model file or the model text itself; ``data`` and ``inits`` are a
-dict of arrays, a path, or a list of paths (merged; a name given twice is an error).
+dict of arrays, a pandas DataFrame (its columns), a path, or a list of those (merged; a
+name given twice is an error).
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ import numpy as np
 from . import ast
 from .binder import bind
 from .compiler import Plan, compile_plan
-from .engine import Draws, resolve_monitor, run
+from .engine import Draws, check_run_lengths
 from .datafiles import DataValue, merge_data, read_data_file
 from .diagram import plate_diagram, scalar_diagram
 from .diagram_render import to_graphviz
 from .errors import UsageError
+from .inference_data import to_inference_data
 from .initial_values import check_initial_values
 from .model_graph import ModelGraph, NodeGroup
+from .outputs import Output
 from .parser import parse, parse_file
+from .progress import Progress
+from .sampling import SamplingInterrupted, resolve_monitors, sample
 
 MODEL_SUFFIXES = (".spec", ".bug", ".jags", ".txt", ".model")
 
@@ -41,18 +47,59 @@ def _read_spec(spec: str | os.PathLike) -> ast.Program:
     return parse(str(spec), "<model>")
 
 
+def _is_path(value) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+def _data_frame(frame) -> dict:
+    """A pandas DataFrame's columns as vectors; NaN and None are missing values."""
+    columns = {}
+    for name in frame.columns:
+        try:
+            columns[str(name)] = frame[name].to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise UsageError(f"the data frame's column '{name}' is not numbers; pass only the "
+                             f"columns the model uses, e.g. frame[['y', 'x']]") from None
+    return columns
+
+
+def _source(value, what: str) -> dict:
+    if _is_path(value):
+        return read_data_file(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if hasattr(value, "columns") and hasattr(value, "to_numpy"):
+        return _data_frame(value)
+    raise UsageError(f"{what} must be a dict of arrays, a pandas DataFrame, a file path or a list "
+                     f"of those, not {type(value).__name__}")
+
+
 def _read_values(values, what: str) -> dict:
-    """A dict of arrays, a path, or several paths, as one mapping of name to value."""
+    """A dict of arrays, a DataFrame, a path, or a list of those, as one mapping of name to value.
+
+    Files alone are merged by :func:`merge_data`, whose errors point into them."""
     if values is None:
         return {}
-    if isinstance(values, Mapping):
-        return dict(values)
-    if isinstance(values, (str, os.PathLike)):
-        values = [values]
-    if isinstance(values, Sequence):
-        return merge_data(read_data_file(path) for path in values)
-    raise UsageError(f"{what} must be a dict of arrays, a file path or a list of file paths, "
-                     f"not {type(values).__name__}")
+    sources = values if isinstance(values, Sequence) and not _is_path(values) else [values]
+    if all(_is_path(source) for source in sources):
+        return merge_data(read_data_file(path) for path in sources)
+    merged: dict = {}
+    for part in (_source(source, what) for source in sources):
+        for name in part.keys() & merged.keys():
+            raise UsageError(f"'{name}' is given twice in the {what}")
+        merged.update(part)
+    return merged
+
+
+def _outputs(out, formats) -> list[Output]:
+    """``out`` as a list of :class:`Output`: None, a folder (with ``formats``), or Outputs."""
+    if out is None:
+        return []
+    if isinstance(out, Output):
+        return [out]
+    if _is_path(out):
+        return [Output(out, (formats,) if isinstance(formats, str) else tuple(formats))]
+    return list(out)
 
 
 @dataclass(frozen=True)
@@ -104,15 +151,44 @@ class Model:
     def samplers(self) -> Plan:
         return self.plan()
 
-    def sample(self, *, chains: int = 4, burn: int = 1000, iter: int = 1000, thin: int = 1,
-               seed: int | None = None, monitor=None, overrides: dict | None = None) -> Draws:
-        """Run ``chains`` chains: ``burn`` adapting sweeps, then ``iter`` sweeps keeping every
-        ``thin``-th. ``monitor`` names what to keep (``["theta", "Y[2,1]", "deviance"]``);
-        by default every latent stochastic node."""
-        monitors = None if monitor is None else [resolve_monitor(self.graph, m) for m in
-                                                 ([monitor] if isinstance(monitor, str) else monitor)]
-        return run(self.graph, self.plan(chains, overrides), chains=chains, burn=burn,
-                   iterations=iter, thin=thin, seed=seed, inits=self.inits, monitors=monitors)
+    def sample(self, **options):
+        """Sample, and return the draws as ArviZ's ``InferenceData``: groups ``posterior``,
+        ``sample_stats`` (``deviance``), ``observed_data`` and ``constant_data``. The options
+        are :meth:`draws`'s: ``chains``, ``burn``, ``iter``, ``thin``, ``seed``, ``monitor``,
+        ``overrides``, ``out``, ``formats``, ``progress``."""
+        return self.inference_data(self.draws(**options))
+
+    def draws(self, *, chains: int = 4, burn: int = 1000, iter: int = 1000, thin: int = 1,
+              seed: int | None = None, monitor=None, overrides: dict | None = None,
+              out=None, formats=("coda",), progress: bool | Progress | None = False) -> Draws:
+        """Run ``chains`` chains: ``burn`` sweeps in which the samplers adapt, then ``iter``
+        sweeps keeping every ``thin``-th; the monitored draws as plain arrays.
+
+        ``monitor`` names what to keep (``["theta", "theta[1:3]", "Y[2,1]", "deviance"]``);
+        by default every latent stochastic node. ``overrides`` forces samplers, as in
+        :meth:`plan`. ``out``, a folder, receives the draws in ``formats`` (``coda``, ``csv``,
+        ``netcdf``) while they are made (or give :class:`~hiergraph.outputs.Output` objects).
+        ``progress`` shows the phase, speed and time left on stderr (None: when stderr is a
+        terminal). Ctrl-C stops after the current sweep, writes what was drawn, and raises
+        :class:`~hiergraph.sampling.SamplingInterrupted` (a KeyboardInterrupt) whose
+        ``draws`` hold it.
+        """
+        check_run_lengths(chains, burn, iter, thin)
+        monitors = resolve_monitors(self.graph, monitor)
+        display = progress if isinstance(progress, Progress) else Progress(progress)
+        try:
+            return sample(self.graph, self.plan(chains, overrides), chains=chains, burn=burn,
+                          iterations=iter, thin=thin, seed=seed, inits=self.inits,
+                          monitors=monitors, outputs=_outputs(out, formats),
+                          convert=self.inference_data, progress=display)
+        finally:
+            if display is not progress:
+                display.close()
+
+    def inference_data(self, draws: Draws):
+        """Draws (from :meth:`draws`, or a stopped run's ``SamplingInterrupted.draws``) as
+        ``arviz.InferenceData``, with this model's data and loop names."""
+        return to_inference_data(draws, self.graph)
 
     def check(self) -> CheckReport:
         rows = []
@@ -155,4 +231,5 @@ def compile_model(spec: str | os.PathLike, data=None, inits=None) -> Model:
     return Model(program, graph, inits_per_chain, warnings)
 
 
-__all__ = ["compile_model", "Model", "CheckReport", "DataValue", "Draws", "Plan"]
+__all__ = ["compile_model", "Model", "CheckReport", "DataValue", "Draws", "Output", "Plan",
+           "SamplingInterrupted"]

@@ -12,20 +12,24 @@ import os
 import sys
 
 from . import __version__
-from pathlib import Path
-
 from .api import compile_model
-from .coda import write_coda
+from .jags_script import read_script
+from .outputs import FORMATS as OUTPUT_FORMATS, Output, read_draws
+from .progress import Progress
+from .sampling import SamplingInterrupted
 from .diagram import EXPAND_LIMIT
 from .diagram_render import FORMATS, write_diagram
-from .summary import summary_table
+from .summary import summarise
 from .errors import HiergraphError
 
 EXAMPLES = {
     "check": "hiergraph check specs/rat_tumors.spec --data specs/rat_tumors.R",
     "compile": "hiergraph compile specs/rat_tumors.spec --data specs/rat_tumors.R",
     "sample": ("hiergraph sample specs/rat_tumors.spec --data specs/rat_tumors.R --chains 4 "
-               "--burn 1000 --iter 2000 --seed 1 --out out --format coda"),
+               "--burn 1000 --iter 2000 --seed 1 --out out --monitor phi --monitor 'theta[1:3]' "
+               "--format coda --format netcdf"),
+    "summary": "hiergraph summary out",
+    "run": "hiergraph run test1.cmd --seed 1",
     "graph": "hiergraph graph specs/rat_tumors.spec --data specs/rat_tumors.R -o rat_tumors.svg",
 }
 
@@ -34,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line and exit status 2, like every other error."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,10 +64,32 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"example:\n  {EXAMPLES['compile']}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sample = commands.add_parser(
-        "sample", help="run the Gibbs sampler and write the draws",
-        description="Compile the model and run several chains; write the monitored draws.",
+        "sample", help="run the Gibbs sampler, write the draws, print a summary",
+        description="Compile the model and run several chains; write the monitored draws as "
+                    "they are made (Ctrl-C keeps what was drawn) and print their summary with "
+                    "convergence diagnostics.",
         epilog=f"example:\n  {EXAMPLES['sample']}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    summary = commands.add_parser(
+        "summary", help="summarise saved draws (CODA, CSV or NetCDF)",
+        description="Print the summary table and convergence warnings of draws saved by "
+                    "'hiergraph sample' or 'hiergraph run', or by JAGS (CODA files).",
+        epilog=f"example:\n  {EXAMPLES['summary']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    summary.add_argument("path", metavar="PATH",
+                         help="an output folder (its newest draws are read), a CODA index file, "
+                              "a .csv or a .nc file")
+    summary.add_argument("--all", action="store_true", help="a row for every element of large arrays")
+    run = commands.add_parser(
+        "run", help="run a JAGS command script (.cmd)",
+        description="Run a JAGS command script as JAGS does: model in, data in, compile, "
+                    "inits in, initialize, update, monitor, coda. CODA files go where JAGS "
+                    "writes them: the working directory, unless --out says otherwise.",
+        epilog=f"example:\n  {EXAMPLES['run']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("script", metavar="SCRIPT", help="the JAGS script, e.g. test1.cmd")
+    run.add_argument("--out", default=".", metavar="DIR",
+                     help="folder for the script's CODA files (the working directory)")
     graph = commands.add_parser(
         "graph", help="draw the model as a plate diagram",
         description="Draw the model's hierarchy as a plate diagram: one node per node group, "
@@ -86,9 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--monitor", action="append", default=None, metavar="NAME",
                         help="node to keep, e.g. theta, theta[3], Y[2,1:5], deviance; may be "
                              "repeated (default: every latent stochastic node)")
-    sample.add_argument("--seed", type=int, default=None, metavar="S", help="random seed")
-    sample.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    sample.add_argument("--format", choices=["coda"], default="coda", help="output format (coda)")
+    sample.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (draws saved there before are replaced)")
+    sample.add_argument("--format", choices=OUTPUT_FORMATS, action="append", default=None,
+                        help="coda (JAGS's CODAindex.txt, CODAchainK.txt), csv (draws.csv) or "
+                             "netcdf (draws.nc, ArviZ's InferenceData); may be repeated (coda)")
+    for sub in (sample, run):
+        sub.add_argument("--seed", type=int, default=None, metavar="S",
+                         help="random seed (default: a new one, printed)")
+        sub.add_argument("--quiet", action="store_true", help="no progress line and no summary")
     graph.add_argument("-o", "--output", required=True, metavar="OUT",
                        help=f"the diagram file; its ending ({', '.join(FORMATS)}) picks the format")
     graph.add_argument("--samplers", action=argparse.BooleanOptionalAction, default=True,
@@ -96,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--expand", action="store_true",
                        help=f"draw every scalar node, without plates (models of at most "
                             f"{EXPAND_LIMIT} nodes)")
-    for sub in (check, compile_, sample, graph):
+    for sub in (check, compile_, sample, graph, summary, run):
         sub.add_argument("--debug", action="store_true", help="show Python tracebacks")
     return parser
 
@@ -106,10 +138,18 @@ def _check(args) -> int:
     return 0
 
 
-def _load(args):
-    model = compile_model(args.model, data=args.data or None, inits=args.inits or None)
+def _load(args, progress: Progress | None = None):
+    return _warned(compile_model(args.model, data=args.data or None, inits=args.inits or None),
+                   progress)
+
+
+def _warned(model, progress: Progress | None = None):
+    """The model, once its warnings (unused data and the like) are on stderr."""
     for warning in model.warnings:
-        print(warning, file=sys.stderr)
+        if progress:
+            progress.write(str(warning))
+        else:
+            print(warning, file=sys.stderr)
     return model
 
 
@@ -119,14 +159,52 @@ def _compile(args) -> int:
 
 
 def _sample(args) -> int:
-    model = _load(args)
-    draws = model.sample(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin,
-                         seed=args.seed, monitor=args.monitor)
-    written = write_coda(draws, args.out)
-    print(summary_table(draws))
-    print(f"\n{draws.values.shape[1]} draws per chain of {len(draws.labels)} monitored values from "
-          f"{draws.chains} chains (seed {draws.seed}), written to {Path(args.out) / 'CODAindex.txt'} "
-          f"and {len(written) - 1} chain file(s)")
+    output = Output(args.out, tuple(args.format or ["coda"]))
+    with Progress(False if args.quiet else None) as progress:
+        model = _load(args, progress)
+        return _sampled(args, progress, [output], lambda: model.draws(
+            chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed,
+            monitor=args.monitor, out=output, progress=progress))
+
+
+def _run(args) -> int:
+    script = read_script(args.script)
+    with Progress(False if args.quiet else None) as progress:
+        for note in script.notes:
+            progress.write(note)
+        model = _warned(script.compile(), progress)
+        options = script.sampling(args.out)
+        return _sampled(args, progress, options["out"], lambda: model.draws(
+            **options, seed=args.seed, progress=progress))
+
+
+def _sampled(args, progress: Progress, outputs: list[Output], draw) -> int:
+    """Run ``draw()``, then print the summary and where the draws are; on Ctrl-C, the same
+    for the draws made so far."""
+    try:
+        draws, status = draw(), 0
+    except SamplingInterrupted as stop:
+        draws, status = stop.draws, 130
+        where = "; ".join(output.describe(draws.chains) for output in outputs) or "nowhere (no output)"
+        progress.write(f"hiergraph: interrupted: {stop}; they are saved in {where}")
+    if not args.quiet:
+        progress.waiting("summarising")
+        summary = summarise(draws) if draws.labels and draws.values.shape[1] else None
+        progress.close()
+        if summary:
+            print(summary)
+        print(f"\n{draws.values.shape[1]} draws per chain from {draws.chains} chains (seed "
+              f"{draws.seed}) of {len(draws.labels)} monitored values" +
+              "".join(f"\nsaved in {output.describe(draws.chains)}" for output in outputs))
+    return status
+
+
+def _summary(args) -> int:
+    draws, source = read_draws(args.path)
+    summary = summarise(draws)
+    print("\n".join([summary.table(fold=not args.all), *summary.warnings()]))
+    print(f"\n{draws.values.shape[1]} draws per chain from {draws.chains} chains of "
+          f"{len(draws.labels)} values, read from {source}")
     return 0
 
 
@@ -136,7 +214,8 @@ def _graph(args) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "compile": _compile, "sample": _sample, "graph": _graph}
+COMMANDS = {"check": _check, "compile": _compile, "sample": _sample, "graph": _graph,
+            "summary": _summary, "run": _run}
 
 
 def main(argv=None) -> int:

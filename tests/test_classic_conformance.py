@@ -48,8 +48,8 @@ def test_posterior_means_match_jags(cmd):
     classic_bugs()
     script = read_script(cmd)
     model = hiergraph.compile_model(script.model, data=script.data, inits=script.inits or None)
-    draws = model.sample(chains=script.chains, burn=script.burn, iter=script.iterations,
-                         thin=script.thin, seed=20261123, monitor=script.monitors)
+    draws = model.draws(chains=script.chains, burn=script.burn, iter=script.iterations,
+                        thin=script.thin, seed=20261123, monitor=script.monitors)
     bench = benchmark(cmd.parent / f"bench-{cmd.stem}.R", script.monitors)
     z = {label: (draws[label].mean() - mean) / sd
          for label, (mean, sd) in bench.items() if label in draws.labels}

@@ -174,7 +174,7 @@ def test_conjugate_rule(text, data, group, sampler, exact):
     assert plan.sampler == sampler
     assert plan.why_not_conjugate == ""
     assert sampler in str(model.samplers)
-    draws = model.sample(chains=16, burn=5, iter=250, seed=20240611)
+    draws = model.draws(chains=16, burn=5, iter=250, seed=20240611)
     assert_exact_draws(draws[group], exact)
 
 
@@ -183,7 +183,7 @@ def test_truncated_normal_prior_gives_truncated_normal_posterior():
     model = compile_model("model { for (i in 1:N) { y[i] ~ dnorm(mu, 1) }\n mu ~ dnorm(0, 1) T(0, ) }",
                           data=_data({"y": y, "N": 3}))
     assert _group_plan(model, "mu").sampler == "conjugate_normal_normal"
-    draws = model.sample(chains=8, burn=5, iter=150, seed=7)["mu"]
+    draws = model.draws(chains=8, burn=5, iter=150, seed=7)["mu"]
     precision = 1 + len(y)
     mean, sd = y.sum() / precision, 1 / np.sqrt(precision)
     assert draws.min() >= 0
@@ -195,7 +195,7 @@ def test_truncated_gamma_prior_gives_truncated_gamma_posterior():
     model = compile_model("model { for (i in 1:N) { y[i] ~ dpois(lam) }\n lam ~ dgamma(2, 1) T(, 3) }",
                           data=_data({"y": y, "N": 3}))
     assert _group_plan(model, "lam").sampler == "conjugate_gamma_poisson"
-    draws = model.sample(chains=8, burn=5, iter=150, seed=8)["lam"]
+    draws = model.draws(chains=8, burn=5, iter=150, seed=8)["lam"]
     assert draws.max() <= 3
     assert_exact_draws(draws, truncated(gamma_rate(2 + y.sum(), 1 + 3), upper=3.0))
 
@@ -204,7 +204,7 @@ def test_truncated_beta_prior_gives_truncated_beta_posterior():
     model = compile_model("model { for (i in 1:N) { y[i] ~ dbin(p, 10) }\n p ~ dbeta(1, 1) T(0.5, ) }",
                           data=_data({"y": [3.0, 4.0], "N": 2}))
     assert _group_plan(model, "p").sampler == "conjugate_beta_binomial"
-    draws = model.sample(chains=8, burn=5, iter=150, seed=9)["p"]
+    draws = model.draws(chains=8, burn=5, iter=150, seed=9)["p"]
     assert draws.min() >= 0.5
     assert_exact_draws(draws, truncated(stats.beta(8, 14), lower=0.5))
 
@@ -218,7 +218,7 @@ def test_vector_of_conjugate_nodes_each_gets_its_own_posterior():
         " for (j in 1:J) { theta[j] ~ dnorm(1, 0.5) } }",
         data=_data({"y": y, "g": g, "N": 6, "J": 3}))
     assert _group_plan(model, "theta[j]").sampler == "conjugate_normal_normal"
-    draws = model.sample(chains=16, burn=5, iter=150, seed=10)
+    draws = model.draws(chains=16, burn=5, iter=150, seed=10)
     for j in (1, 2, 3):
         mine = y[g == j]
         precision = 0.5 + 2 * len(mine)
@@ -284,14 +284,14 @@ def _assert_sum_of_two_posterior(draws: np.ndarray, y: float) -> None:
 def test_rate_summing_two_elements_forced_to_slice_has_the_exact_posterior():
     """The reference for the test below: the same posterior by slice sampling."""
     model = compile_model(SUM_OF_TWO.format(rate="lam[1] + lam[2]"), data={"y": 5.0})
-    draws = model.sample(chains=8, burn=100, iter=200, seed=11, overrides={"lam[j]": "slice"})
+    draws = model.draws(chains=8, burn=100, iter=200, seed=11, overrides={"lam[j]": "slice"})
     _assert_sum_of_two_posterior(draws["lam[1]"], 5.0)
 
 
 @pytest.mark.parametrize("rate", ["lam[1] + lam[2]", "sum(lam[])"])
 def test_gamma_prior_with_rate_summing_two_elements_of_the_group(rate):
     model = compile_model(SUM_OF_TWO.format(rate=rate), data={"y": 5.0})
-    draws = model.sample(chains=8, burn=100, iter=300, seed=11)
+    draws = model.draws(chains=8, burn=100, iter=300, seed=11)
     _assert_sum_of_two_posterior(draws["lam[1]"], 5.0)
 
 
@@ -322,7 +322,7 @@ def test_dirichlet_with_categorical_and_multinomial_children():
                       "z": [[5, 0, 1], [0, 2, 2]], "n": [6, 4]}))
     assert _group_plan(model, "p[1:3]").sampler == "conjugate_dirichlet_categorical"
     assert _group_plan(model, "q[g,1:3]").sampler == "conjugate_dirichlet_multinomial"
-    draws = model.sample(chains=4, burn=0, iter=1000, seed=11, monitor=["p", "q"])
+    draws = model.draws(chains=4, burn=0, iter=1000, seed=11, monitor=["p", "q"])
     posteriors = {"p": [3.0, 3.0, 6.0], "q[1,": [6.0, 2.0, 4.0], "q[2,": [1.0, 4.0, 5.0]}
     for prefix, alpha in posteriors.items():
         for j, a in enumerate(alpha, start=1):

@@ -96,7 +96,7 @@ def _poisson_log_rate_posterior():
 def test_slice_poisson_log_rate_matches_numerical_integration():
     model = compile_model(POISSON_LOG_RATE, data=_data({"y": COUNTS, "N": 4}))
     assert _sampler(model, "theta") == "slice"
-    draws = model.sample(chains=8, burn=100, iter=300, seed=101)["theta"]
+    draws = model.draws(chains=8, burn=100, iter=300, seed=101)["theta"]
     assert_mcmc_moments(draws, *_poisson_log_rate_posterior())
 
 
@@ -113,7 +113,7 @@ def test_slice_logistic_regression_slope():
         eta = a + b * x
         return -0.25 * b * b / 2 + (y * eta - np.logaddexp(0, eta)).sum()
 
-    draws = model.sample(chains=8, burn=100, iter=300, seed=102)["b"]
+    draws = model.draws(chains=8, burn=100, iter=300, seed=102)["b"]
     assert_mcmc_moments(draws, *posterior_moments(log_density, -20, 20))
 
 
@@ -123,7 +123,7 @@ def test_slice_bounded_scale_stays_in_its_support():
         "model { for (i in 1:N) { y[i] ~ dnorm(0, 1 / (sigma * sigma)) }\n sigma ~ dunif(0, 10) }",
         data=_data({"y": y, "N": 4}))
     assert _sampler(model, "sigma") == "slice"
-    draws = model.sample(chains=8, burn=100, iter=300, seed=103)["sigma"]
+    draws = model.draws(chains=8, burn=100, iter=300, seed=103)["sigma"]
     assert draws.min() > 0 and draws.max() < 10
     squares = (y ** 2).sum()
     exact = posterior_moments(lambda s: -len(y) * np.log(s) - squares / (2 * s * s), 1e-9, 10)
@@ -134,7 +134,7 @@ def test_rw_metropolis_forced_by_override():
     model = compile_model(POISSON_LOG_RATE, data=_data({"y": COUNTS, "N": 4}))
     assert _sampler(model, "theta", {"theta": "rw_metropolis"}) == "rw_metropolis"
     assert "rw_metropolis" in str(model.plan(overrides={"theta": "rw_metropolis"}))
-    draws = model.sample(chains=8, burn=300, iter=1000, seed=104, overrides={"theta": "rw_metropolis"})
+    draws = model.draws(chains=8, burn=300, iter=1000, seed=104, overrides={"theta": "rw_metropolis"})
     theta = draws["theta"]
     # a random walk tuned toward acceptance 0.44 moves often, but not every sweep
     moved = (np.diff(theta, axis=1) != 0).mean()
@@ -157,7 +157,7 @@ def test_integer_slice_unbounded_poisson_count():
     """n ~ dpois(5), y ~ dbin(0.5, n), y = 3: a posteriori n - 3 ~ Poisson(2.5)."""
     model = compile_model("model { n ~ dpois(5)\n y ~ dbin(0.5, n) }", data={"y": 3.0})
     assert _sampler(model, "n") == "slice"
-    draws = model.sample(chains=8, burn=100, iter=300, seed=105)["n"]
+    draws = model.draws(chains=8, burn=100, iter=300, seed=105)["n"]
     assert np.all(draws == np.round(draws)) and draws.min() >= 3
     values = np.arange(0, 200.0)
     pmf, mean, var = pmf_moments(values, stats.poisson.logpmf(values, 5) + stats.binom.logpmf(3, values, 0.5))
@@ -172,7 +172,7 @@ def test_integer_slice_bounded_binomial_count_beyond_enumeration():
     """k ~ dbin(0.3, 100) has 101 possible values, more than exact enumeration takes."""
     model = compile_model("model { k ~ dbin(0.3, 100)\n y ~ dpois(k / 10) }", data={"y": 6.0})
     assert _sampler(model, "k") == "slice"
-    draws = model.sample(chains=8, burn=100, iter=300, seed=106)["k"]
+    draws = model.draws(chains=8, burn=100, iter=300, seed=106)["k"]
     assert np.all(draws == np.round(draws)) and draws.min() >= 0 and draws.max() <= 100
     values = np.arange(0, 101.0)
     _, mean, var = pmf_moments(values, stats.binom.logpmf(values, 100, 0.3)
@@ -184,7 +184,7 @@ def test_finite_enumeration_bernoulli_indicator():
     y = 1.5
     model = compile_model("model { z ~ dbern(0.3)\n y ~ dnorm(2 * z, 1) }", data={"y": y})
     assert _sampler(model, "z") == "finite_enumeration"
-    draws = model.sample(chains=8, burn=5, iter=300, seed=107)["z"]
+    draws = model.draws(chains=8, burn=5, iter=300, seed=107)["z"]
     assert set(np.unique(draws)) <= {0.0, 1.0}
     one, zero = 0.3 * stats.norm.pdf(y - 2), 0.7 * stats.norm.pdf(y)
     p = one / (one + zero)
@@ -197,7 +197,7 @@ def test_finite_enumeration_categorical():
     y = 2.6
     model = compile_model("model { z ~ dcat(w[1:3])\n y ~ dnorm(z, 1) }", data=_data({"w": w, "y": y}))
     assert _sampler(model, "z") == "finite_enumeration"
-    draws = model.sample(chains=8, burn=5, iter=300, seed=108)["z"].ravel()
+    draws = model.draws(chains=8, burn=5, iter=300, seed=108)["z"].ravel()
     assert set(np.unique(draws)) <= {1.0, 2.0, 3.0}
     weights = w * stats.norm.pdf(y - np.arange(1, 4))
     pmf = weights / weights.sum()
@@ -209,7 +209,7 @@ def test_finite_enumeration_categorical():
 def test_finite_enumeration_small_binomial():
     model = compile_model("model { k ~ dbin(0.4, 6)\n y ~ dnorm(k, 0.5) }", data={"y": 4.2})
     assert _sampler(model, "k") == "finite_enumeration"
-    draws = model.sample(chains=8, burn=5, iter=250, seed=109)["k"]
+    draws = model.draws(chains=8, burn=5, iter=250, seed=109)["k"]
     values = np.arange(0, 7.0)
     pmf, mean, var = pmf_moments(values, stats.binom.logpmf(values, 6, 0.4)
                                  + stats.norm.logpdf(4.2, values, 1 / np.sqrt(0.5)))
@@ -236,7 +236,7 @@ def test_forward_draw_of_a_node_without_observed_descendant_is_predictive():
     assert (plans["theta.new"].mcmc_rows, plans["theta.new"].forward_rows) == (0, 1)
     assert plans["mu"].sampler == "conjugate_normal_normal"
     assert re.search(r"^theta\.new\s+forward\s+0 \(\+1 forward\)", str(model.samplers), re.M)
-    draws = model.sample(chains=16, burn=5, iter=250, seed=110)
+    draws = model.draws(chains=16, burn=5, iter=250, seed=110)
     mean, var = _mu_posterior(Y_OBS)
     assert_exact_draws(draws["mu"], stats.norm(mean, np.sqrt(var)))
     # mu is drawn exactly each sweep, and theta.new given it: independent predictive draws
@@ -255,7 +255,7 @@ def test_missing_value_is_imputed_from_its_predictive_distribution():
     model = _missing_model()
     plans = {p.group.name: p for p in model.plan().groups}
     assert plans["y[i]"].sampler == "forward" and plans["y[i]"].forward_rows == 1
-    draws = model.sample(chains=8, burn=50, iter=400, seed=111)
+    draws = model.draws(chains=8, burn=50, iter=400, seed=111)
     assert sorted(draws.labels) == ["mu", "y[2]"]  # by default: every latent stochastic node
     mean, var = _mu_posterior(MISSING[~np.isnan(MISSING)])
     assert_mcmc_moments(draws["mu"], mean, var)
@@ -264,7 +264,7 @@ def test_missing_value_is_imputed_from_its_predictive_distribution():
 
 def test_deviance_counts_only_observed_nodes():
     model = _missing_model()
-    draws = model.sample(chains=2, burn=10, iter=50, seed=112, monitor=["mu", "deviance"])
+    draws = model.draws(chains=2, burn=10, iter=50, seed=112, monitor=["mu", "deviance"])
     observed = MISSING[~np.isnan(MISSING)]
     mu = draws["mu"]
     by_hand = -2 * stats.norm.logpdf(observed[None, None, :], mu[..., None], 1).sum(axis=-1)
@@ -275,7 +275,7 @@ def test_deviance_is_minus_twice_the_log_likelihood():
     y = np.array([0.3, -1.2, 2.5, 0.8, 1.1])
     model = compile_model("model { for (i in 1:N) { y[i] ~ dnorm(mu, tau) }\n"
                           " mu ~ dnorm(0, 0.01)\n tau ~ dgamma(1, 1) }", data=_data({"y": y, "N": 5}))
-    draws = model.sample(chains=2, burn=10, iter=100, seed=113, monitor=["mu", "tau", "deviance"])
+    draws = model.draws(chains=2, burn=10, iter=100, seed=113, monitor=["mu", "tau", "deviance"])
     assert draws.labels == ["mu", "tau", "deviance"]
     mu, tau = draws["mu"][..., None], draws["tau"][..., None]
     by_hand = -2 * stats.norm.logpdf(y, mu, 1 / np.sqrt(tau)).sum(axis=-1)
@@ -289,26 +289,26 @@ def _poisson_model(**kwargs):
 
 
 def test_same_seed_same_draws_bit_for_bit():
-    first = _poisson_model().sample(chains=2, burn=30, iter=40, seed=7)
-    second = _poisson_model().sample(chains=2, burn=30, iter=40, seed=7)
+    first = _poisson_model().draws(chains=2, burn=30, iter=40, seed=7)
+    second = _poisson_model().draws(chains=2, burn=30, iter=40, seed=7)
     assert first.values.tobytes() == second.values.tobytes()
     assert first.seed == second.seed == 7
-    other = _poisson_model().sample(chains=2, burn=30, iter=40, seed=8)
+    other = _poisson_model().draws(chains=2, burn=30, iter=40, seed=8)
     assert not np.array_equal(first.values, other.values)
     assert not np.array_equal(first["theta"][0], first["theta"][1])  # chains differ
 
 
 def test_no_seed_records_the_seed_used_which_reproduces_the_run():
-    first = _poisson_model().sample(chains=2, burn=10, iter=20)
+    first = _poisson_model().draws(chains=2, burn=10, iter=20)
     assert first.seed is not None
-    again = _poisson_model().sample(chains=2, burn=10, iter=20, seed=first.seed)
+    again = _poisson_model().draws(chains=2, burn=10, iter=20, seed=first.seed)
     assert np.array_equal(first.values, again.values)
 
 
 def test_rng_seed_in_inits_reproduces_each_chain():
     inits = [{"theta": 0.0, ".RNG.seed": 5}, {"theta": 1.0, ".RNG.seed": 6}]
-    first = _poisson_model(inits=inits).sample(chains=2, burn=30, iter=40, seed=1)
-    again = _poisson_model(inits=inits).sample(chains=2, burn=30, iter=40, seed=2)
+    first = _poisson_model(inits=inits).draws(chains=2, burn=30, iter=40, seed=1)
+    again = _poisson_model(inits=inits).draws(chains=2, burn=30, iter=40, seed=2)
     # the chains' own seeds win over the run's seed
     assert np.array_equal(first["theta"], again["theta"])
     assert not np.array_equal(first["theta"][0], first["theta"][1])
@@ -321,30 +321,30 @@ def test_rng_seed_of_one_chain_fixes_that_chain_only():
 
     def run(second_chain, seed, **kwargs):
         model = compile_model(text, data=data, inits=[{"lam": 1.0, ".RNG.seed": 5}, second_chain])
-        return model.sample(chains=2, burn=20, iter=30, seed=seed, **kwargs)["lam"]
+        return model.draws(chains=2, burn=20, iter=30, seed=seed, **kwargs)["lam"]
 
     first, again = run({"lam": 2.0}, 1), run({"lam": 3.0, ".RNG.seed": 9}, 2)
     assert np.array_equal(first[0], again[0])
     assert not np.array_equal(first[1], again[1])
     model = _poisson_model(inits=[{"theta": 0.0, ".RNG.seed": 5}, {"theta": 1.0}])
-    a = model.sample(chains=2, burn=20, iter=30, seed=1, overrides={"theta": "rw_metropolis"})["theta"]
-    b = model.sample(chains=2, burn=20, iter=30, seed=2, overrides={"theta": "rw_metropolis"})["theta"]
+    a = model.draws(chains=2, burn=20, iter=30, seed=1, overrides={"theta": "rw_metropolis"})["theta"]
+    b = model.draws(chains=2, burn=20, iter=30, seed=2, overrides={"theta": "rw_metropolis"})["theta"]
     assert np.array_equal(a[0], b[0]) and not np.array_equal(a[1], b[1])
 
 
 def test_slice_chain_with_rng_seed_does_not_depend_on_the_other_chain():
     first = _poisson_model(inits=[{"theta": 0.0, ".RNG.seed": 5}, {"theta": 1.0, ".RNG.seed": 6}])
     second = _poisson_model(inits=[{"theta": 0.0, ".RNG.seed": 5}, {"theta": 1.0, ".RNG.seed": 7}])
-    a = first.sample(chains=2, burn=20, iter=30, seed=1)["theta"]
-    b = second.sample(chains=2, burn=20, iter=30, seed=1)["theta"]
+    a = first.draws(chains=2, burn=20, iter=30, seed=1)["theta"]
+    b = second.draws(chains=2, burn=20, iter=30, seed=1)["theta"]
     assert np.array_equal(a[0], b[0])
 
 
 def test_chain_draws_do_not_depend_on_the_number_of_chains_conjugate():
     text = "model { for (i in 1:N) { y[i] ~ dpois(lam) }\n lam ~ dgamma(1, 1) }"
     model = compile_model(text, data=_data({"y": COUNTS, "N": 4}))
-    one = model.sample(chains=1, burn=10, iter=30, seed=3)["lam"]
-    three = model.sample(chains=3, burn=10, iter=30, seed=3)["lam"]
+    one = model.draws(chains=1, burn=10, iter=30, seed=3)["lam"]
+    three = model.draws(chains=3, burn=10, iter=30, seed=3)["lam"]
     assert np.array_equal(one[0], three[0])
 
 
@@ -352,8 +352,8 @@ def test_chain_draws_do_not_depend_on_the_number_of_chains_conjugate():
 
 def test_thinning_keeps_every_thin_th_sweep_with_jags_iteration_numbers():
     model = _poisson_model()
-    full = model.sample(chains=2, burn=50, iter=30, thin=1, seed=4)
-    thinned = model.sample(chains=2, burn=50, iter=30, thin=4, seed=4)
+    full = model.draws(chains=2, burn=50, iter=30, thin=1, seed=4)
+    thinned = model.draws(chains=2, burn=50, iter=30, thin=4, seed=4)
     assert thinned["theta"].shape == (2, 30 // 4)
     np.testing.assert_array_equal(thinned.iterations, 50 + 4 * np.arange(1, 30 // 4 + 1))
     np.testing.assert_array_equal(full.iterations, np.arange(51, 81))
@@ -365,14 +365,14 @@ def test_burn_in_discards_exactly_the_first_sweeps():
     """A conjugate sampler does not adapt, so burn-in only decides which sweeps are kept."""
     text = "model { for (i in 1:N) { y[i] ~ dpois(lam) }\n lam ~ dgamma(1, 1) }"
     model = compile_model(text, data=_data({"y": COUNTS, "N": 4}))
-    burned = model.sample(chains=2, burn=25, iter=20, seed=5)
-    unburned = model.sample(chains=2, burn=0, iter=45, seed=5)
+    burned = model.draws(chains=2, burn=25, iter=20, seed=5)
+    unburned = model.draws(chains=2, burn=0, iter=45, seed=5)
     np.testing.assert_array_equal(burned["lam"], unburned["lam"][:, 25:])
     np.testing.assert_array_equal(burned.iterations, unburned.iterations[25:])
 
 
 def test_zero_iterations_gives_no_draws():
-    draws = _poisson_model().sample(chains=2, burn=5, iter=0, seed=1)
+    draws = _poisson_model().draws(chains=2, burn=5, iter=0, seed=1)
     assert draws["theta"].shape == (2, 0)
 
 
@@ -381,7 +381,7 @@ def test_coda_round_trip_and_layout(tmp_path):
         "model { for (i in 1:N) { y[i] ~ dnorm(mu, tau) }\n mu ~ dnorm(0, 0.01)\n"
         " tau ~ dgamma(1, 1)\n k ~ dpois(3) }",
         data=_data({"y": Y_OBS, "N": 4}))
-    draws = model.sample(chains=3, burn=20, iter=10, thin=2, seed=6, monitor=["mu", "tau", "k", "deviance"])
+    draws = model.draws(chains=3, burn=20, iter=10, thin=2, seed=6, monitor=["mu", "tau", "k", "deviance"])
     n = 10 // 2
     written = write_coda(draws, tmp_path / "out")
     assert [p.name for p in written] == ["CODAindex.txt", "CODAchain1.txt", "CODAchain2.txt",
@@ -409,9 +409,9 @@ def test_coda_labels_of_matrix_elements_in_column_major_order(tmp_path):
     data = {"Y": np.array([[1.0, np.nan, 2.0], [np.nan, 0.5, np.nan]])}
     model = compile_model("model { for (i in 1:2) { for (j in 1:3) { Y[i,j] ~ dnorm(mu, 1) } }\n"
                           " mu ~ dnorm(0, 1) }", data=data)
-    draws = model.sample(chains=2, burn=5, iter=6, seed=1)
+    draws = model.draws(chains=2, burn=5, iter=6, seed=1)
     assert draws.labels == ["Y[2,1]", "Y[1,2]", "Y[2,3]", "mu"]  # as R lists an array: by column
-    assert model.sample(chains=2, burn=5, iter=6, seed=1, monitor=["Y[,3]"]).labels == ["Y[1,3]", "Y[2,3]"]
+    assert model.draws(chains=2, burn=5, iter=6, seed=1, monitor=["Y[,3]"]).labels == ["Y[1,3]", "Y[2,3]"]
     write_coda(draws, tmp_path)
     back = read_coda(tmp_path)
     assert list(back) == draws.labels
@@ -465,7 +465,7 @@ def test_cli_sample_writes_coda_reproducibly(cli_files, tmp_path):
     assert chain.shape == (400, 2)
     np.testing.assert_array_equal(chain[:200, 0], np.arange(101, 301))
     # the command line runs the same sampler as the API, with the same seed
-    api = compile_model(str(model), data=str(data)).sample(chains=2, burn=100, iter=200, seed=1)
+    api = compile_model(str(model), data=str(data)).draws(chains=2, burn=100, iter=200, seed=1)
     back = read_coda(outputs[0])
     np.testing.assert_allclose(back["mu"], api["mu"], rtol=1e-9)
     np.testing.assert_allclose(back["tau"], api["tau"], rtol=1e-9)
