@@ -48,11 +48,11 @@ def edge_matrix(model: ModelGraph, parent: str, child: str) -> sparse.csr_matrix
     return sparse.csr_matrix((ones, (data["child_rows"], data["parent_rows"])), shape=shape)
 
 
-def downstream(model: ModelGraph, target: NodeGroup) -> tuple[list[NodeGroup], list[NodeGroup]]:
-    """The deterministic groups fed by ``target`` (topologically ordered) and the stochastic
-    groups whose densities read ``target`` directly or through them."""
+def downstream(model: ModelGraph, *targets: NodeGroup) -> tuple[list[NodeGroup], list[NodeGroup]]:
+    """The deterministic groups fed by the targets (topologically ordered) and the stochastic
+    groups whose densities read a target directly or through them."""
     graph = model.graph
-    deterministic, stochastic, frontier = set(), set(), [target.name]
+    deterministic, stochastic, frontier = set(), set(), [t.name for t in targets]
     while frontier:
         name = frontier.pop()
         for child in graph.successors(name):

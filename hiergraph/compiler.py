@@ -5,9 +5,11 @@ descendant are updated by MCMC; the rest are drawn forward from their prior each
 (they do not change what the data say). For the MCMC elements the first sampler that
 applies wins, most specific first:
 
-1. a conjugate rule (:mod:`hiergraph.conjugacy`): a direct draw;
-2. a discrete node with at most ``FINITE_LIMIT`` possible values: exact enumeration;
-3. a scalar node: slice sampling (on an auxiliary continuous variable if discrete).
+1. a block with other normal-prior groups that share generalised-linear children
+   (:mod:`hiergraph.blocks`): regression coefficients and random effects drawn jointly;
+2. a conjugate rule (:mod:`hiergraph.conjugacy`): a direct draw;
+3. a discrete node with at most ``FINITE_LIMIT`` possible values: exact enumeration;
+4. a scalar node: slice sampling (on an auxiliary continuous variable if discrete).
 
 A caller may force a sampler on a group (``overrides={"theta[j]": "rw_metropolis"}``).
 Each group's elements are split into the colours of their conflict graph
@@ -23,6 +25,7 @@ import networkx as nx
 import numpy as np
 
 from .blanket import blankets, downstream
+from .blocks import BlockStep, find_blocks
 from .conjugacy import ConjugateStep, DirichletStep, match
 from .consistency import known_parameters
 from .errors import ModelError
@@ -43,6 +46,7 @@ class GroupPlan:
     mcmc_rows: int = 0
     forward_rows: int = 0
     why_not_conjugate: str = ""
+    block: tuple = ()  # the names of the groups drawn jointly with this one
 
 
 @dataclass(eq=False)
@@ -59,7 +63,10 @@ class Plan:
             if plan.forward_rows:
                 elements += f" (+{plan.forward_rows} forward)"
             note = f"not conjugate: {plan.why_not_conjugate}" if plan.why_not_conjugate else ""
-            rows.append((plan.group.name, plan.sampler, elements, str(len(plan.steps)), note))
+            steps = str(len(plan.steps))
+            if plan.block:
+                steps, note = "1", f"one block with {', '.join(plan.block)}"
+            rows.append((plan.group.name, plan.sampler, elements, steps, note))
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -91,15 +98,22 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
         raise ModelError(f"cannot set the sampler of {', '.join(sorted(unknown))}: no such node group "
                          f"(the groups are {', '.join(g.name for g in model.groups)})")
     informed = observed_descendants(model)
+    latent = [g for g in model.groups if g.kind == "stochastic" and not g.observed.all()]
+    mcmc_rows = {g.name: np.flatnonzero(~g.observed & informed[g.name]) for g in latent}
+    free = {name: rows for name, rows in mcmc_rows.items() if len(rows) and name not in overrides}
+    in_block = {group.name: step for step in find_blocks(model, free, informed, chains)
+                for group, _, _ in step.members}
     plans, forward = [], []
-    for group in model.groups:
-        if group.kind != "stochastic" or group.observed.all():
-            continue
-        latent = ~group.observed
-        mcmc = np.flatnonzero(latent & informed[group.name])
-        ahead = np.flatnonzero(latent & ~informed[group.name])
+    for group in latent:
+        mcmc = mcmc_rows[group.name]
+        ahead = np.flatnonzero(~group.observed & ~informed[group.name])
         plan = GroupPlan(group, "forward", mcmc_rows=len(mcmc), forward_rows=len(ahead))
-        if len(mcmc):
+        step = in_block.get(group.name)
+        if step is not None:
+            plan.sampler = step.name
+            plan.block = tuple(g.name for g, _, _ in step.members if g is not group)
+            plan.steps = [step] if step.group is group else []
+        elif len(mcmc):
             _choose(model, group, mcmc, chains, overrides.get(group.name), plan, informed)
         if len(ahead):
             if group.distribution.improper:
@@ -108,7 +122,10 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
             forward.append(ForwardStep(group, ahead, downstream(model, group)[0]))
         plans.append(plan)
     depth = _depths(model)
-    nearest_data_first = sorted(plans, key=lambda p: -depth[p.group.name])
+    order = {p.group.name: max((depth[g.name] for s in p.steps if isinstance(s, BlockStep)
+                                for g, _, _ in s.members), default=depth[p.group.name])
+             for p in plans}  # a block runs where its deepest member would
+    nearest_data_first = sorted(plans, key=lambda p: -order[p.group.name])
     steps = [s for plan in nearest_data_first for s in plan.steps]
     forward.sort(key=lambda step: depth[step.group.name])
     return Plan(plans, steps, forward)

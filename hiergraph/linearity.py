@@ -17,11 +17,13 @@ _RANK = {CONST: 0, IDENTITY: 1, SCALE: 2, LINEAR: 3, NONLINEAR: 4}
 
 
 class Linearity:
-    """Classifies expressions by how they depend on one target group, through deterministic nodes."""
+    """Classifies expressions by how they depend on target groups (one, or a block of several
+    updated together), through deterministic nodes. With several targets, "linear" means
+    jointly linear: ``a * b`` of two targets is nonlinear."""
 
-    def __init__(self, model: ModelGraph, target: NodeGroup, deterministic):
+    def __init__(self, model: ModelGraph, targets: NodeGroup | list[NodeGroup], deterministic):
         self.model = model
-        self.target = target
+        self.targets = {g.name for g in ([targets] if isinstance(targets, NodeGroup) else targets)}
         self.dependent = {g.name: g for g in deterministic}
         self.memo: dict[str, str] = {}
 
@@ -37,7 +39,7 @@ class Linearity:
         names = {self.model.groups[o].name for o in owners if o >= 0}
         kinds = []
         for name in names:
-            if name == self.target.name:
+            if name in self.targets:
                 kinds.append(IDENTITY)
             elif name in self.dependent:
                 if name not in self.memo:
