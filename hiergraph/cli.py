@@ -41,6 +41,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def _command(commands, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with an example."""
+    return commands.add_parser(name, help=help, description=description,
+                               epilog=f"example:\n  {EXAMPLES[name]}",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hiergraph",
@@ -50,53 +57,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hiergraph {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    check = commands.add_parser(
-        "check", help="parse, bind and check a model with its data; print node counts",
-        description="Parse the model, bind it to its data and check it; print JAGS's node "
-                    "counts and one line per node group.",
-        epilog=f"example:\n  {EXAMPLES['check']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    compile_ = commands.add_parser(
-        "compile", help="show the sampler each node group gets, and why",
-        description="Compile the model into its Gibbs plan and print, for each latent node "
-                    "group, the sampler, how many elements in how many vectorised steps, and "
-                    "why no conjugate rule applied where none did.",
-        epilog=f"example:\n  {EXAMPLES['compile']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    sample = commands.add_parser(
-        "sample", help="run the Gibbs sampler, write the draws, print a summary",
-        description="Compile the model and run several chains; write the monitored draws as "
-                    "they are made (Ctrl-C keeps what was drawn) and print their summary with "
-                    "convergence diagnostics.",
-        epilog=f"example:\n  {EXAMPLES['sample']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    summary = commands.add_parser(
-        "summary", help="summarise saved draws (CODA, CSV or NetCDF)",
-        description="Print the summary table and convergence warnings of draws saved by "
-                    "'hiergraph sample' or 'hiergraph run', or by JAGS (CODA files).",
-        epilog=f"example:\n  {EXAMPLES['summary']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    check = _command(
+        commands, "check", "parse, bind and check a model with its data; print node counts",
+        "Parse the model, bind it to its data and check it; print JAGS's node counts and one "
+        "line per node group.")
+    compile_ = _command(
+        commands, "compile", "show the sampler each node group gets, and why",
+        "Compile the model into its Gibbs plan and print, for each latent node group, the "
+        "sampler, how many elements in how many vectorised steps, and why no conjugate rule "
+        "applied where none did.")
+    sample = _command(
+        commands, "sample", "run the Gibbs sampler, write the draws, print a summary",
+        "Compile the model and run several chains; write the monitored draws as they are made "
+        "(Ctrl-C keeps what was drawn) and print their summary with convergence diagnostics.")
+    summary = _command(
+        commands, "summary", "summarise saved draws (CODA, CSV or NetCDF)",
+        "Print the summary table and convergence warnings of draws saved by 'hiergraph "
+        "sample' or 'hiergraph run', or by JAGS (CODA files).")
     summary.add_argument("path", metavar="PATH",
                          help="an output folder (its newest draws are read), a CODA index file, "
                               "a .csv or a .nc file")
     summary.add_argument("--all", action="store_true", help="a row for every element of large arrays")
-    run = commands.add_parser(
-        "run", help="run a JAGS command script (.cmd)",
-        description="Run a JAGS command script as JAGS does: model in, data in, compile, "
-                    "inits in, initialize, update, monitor, coda. CODA files go where JAGS "
-                    "writes them: the working directory, unless --out says otherwise.",
-        epilog=f"example:\n  {EXAMPLES['run']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = _command(
+        commands, "run", "run a JAGS command script (.cmd)",
+        "Run a JAGS command script as JAGS does: model in, data in, compile, inits in, "
+        "initialize, update, monitor, coda. CODA files go where JAGS writes them: the working "
+        "directory, unless --out says otherwise.")
     run.add_argument("script", metavar="SCRIPT", help="the JAGS script, e.g. test1.cmd")
     run.add_argument("--out", default=".", metavar="DIR",
                      help="folder for the script's CODA files (the working directory)")
-    graph = commands.add_parser(
-        "graph", help="draw the model as a plate diagram",
-        description="Draw the model's hierarchy as a plate diagram: one node per node group, "
-                    "for loops as plates, each latent group's sampler; with --expand, every "
-                    "scalar node instead.",
-        epilog=f"example:\n  {EXAMPLES['graph']}",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    graph = _command(
+        commands, "graph", "draw the model as a plate diagram",
+        "Draw the model's hierarchy as a plate diagram: one node per node group, for loops as "
+        "plates, each latent group's sampler; with --expand, every scalar node instead.")
     for sub in (check, compile_, sample, graph):
         sub.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
         sub.add_argument("--data", metavar="FILE", action="append", default=[],

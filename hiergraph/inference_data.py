@@ -28,6 +28,7 @@ from . import ast
 from .engine import Draws
 from .model_graph import ModelGraph
 
+_RESERVED = ("chain", "draw", "iteration")
 _LABEL = re.compile(r"^([A-Za-z][A-Za-z0-9._]*)\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]$")
 
 
@@ -58,28 +59,35 @@ def loop_dimension_names(graph: ModelGraph) -> dict[str, list[str | None]]:
 
 def _unique_dimensions(variables: dict[str, tuple[list[str], list]]) -> dict[str, list[str]]:
     """One dataset's dimension names: a name two variables use with different coordinates,
-    or that is also a variable's name, becomes ``<variable>_<name>``."""
+    or that is also a variable's name or ArviZ's (chain, draw), becomes ``<variable>_<name>``."""
     coords_of: dict[str, list] = {}
     for names, coords in variables.values():
         for name, values in zip(names, coords):
             coords_of.setdefault(name, []).append(tuple(values))
-    clash = {name for name, seen in coords_of.items() if len(set(seen)) > 1 or name in variables}
+    clash = {name for name, seen in coords_of.items() if len(set(seen)) > 1 or name in variables or name in _RESERVED}
     clash |= {name for names, _ in variables.values() for name, n in Counter(names).items() if n > 1}
     return {var: [f"{var}_{name}" if name in clash else name for name in names]
             for var, (names, _) in variables.items()}
 
 
-def _dataset(arrays: dict[str, tuple[np.ndarray, list[str | None], list]], default_dims, attrs=None):
-    """arrays: name -> (values, candidate dimension names, coordinates per dimension)."""
-    import arviz
+def _dataset(arrays: dict[str, tuple[np.ndarray, list[str | None], list]], draws: Draws | None = None,
+             attrs=None):
+    """arrays: name -> (values, candidate dimension names, coordinates per dimension); with
+    ``draws``, each value has the leading chain and draw axes, as ArviZ lays them out."""
+    import xarray
 
     named = {var: ([name or f"{var}_dim_{d}" for d, name in enumerate(names)], coords)
              for var, (_, names, coords) in arrays.items()}
     dims = _unique_dimensions(named)
     coords = {name: values for var, (_, coord_list) in named.items()
               for name, values in zip(dims[var], coord_list)}
-    return arviz.dict_to_dataset({var: values for var, (values, _, _) in arrays.items()},
-                                 coords=coords, dims=dims, default_dims=default_dims, attrs=attrs)
+    lead = ()
+    if draws is not None:
+        lead = ("chain", "draw")
+        coords.update(chain=np.arange(draws.chains), draw=np.arange(len(draws.iterations)),
+                      iteration=("draw", np.asarray(draws.iterations)))
+    return xarray.Dataset({var: (lead + tuple(dims[var]), values) for var, (values, _, _) in arrays.items()},
+                          coords=coords, attrs=attrs or {})
 
 
 def _posterior_arrays(labels: list[str], values: np.ndarray, dimension_names: dict) -> dict:
@@ -136,17 +144,14 @@ def to_inference_data(draws: Draws, graph: ModelGraph | None = None):
     attrs = {"inference_library": "hiergraph", "inference_library_version": __version__}
     if draws.seed is not None:
         attrs["seed"] = int(draws.seed)
-    iteration = ("draw", np.asarray(draws.iterations))
-    groups = {"posterior": _dataset(_posterior_arrays(draws.labels, draws.values, names), None,
-                                    attrs).assign_coords(iteration=iteration)}
+    groups = {"posterior": _dataset(_posterior_arrays(draws.labels, draws.values, names), draws, attrs)}
     if draws.deviance is not None:
-        groups["sample_stats"] = arviz.dict_to_dataset(
-            {"deviance": draws.deviance}, attrs=attrs).assign_coords(iteration=iteration)
+        groups["sample_stats"] = _dataset({"deviance": (draws.deviance, [], [])}, draws, attrs)
     if graph is not None:
         observed, constant = _data_arrays(graph, names)
         for group, arrays in (("observed_data", observed), ("constant_data", constant)):
             if arrays:
-                groups[group] = _dataset(arrays, [])
+                groups[group] = _dataset(arrays)
     return arviz.InferenceData(**groups)
 
 
