@@ -77,14 +77,48 @@ def _log(eta, y, n):
     return y * eta - mean, mean, y - mean
 
 
-@dataclass(frozen=True)
 class Family:
-    """A child distribution with a link: ``(eta, y, size) -> (log likelihood up to a constant,
-    Fisher weight W, score d loglik / d eta)``."""
+    """A scalar child distribution with a link. ``terms(eta, y, size)`` gives, per child, the
+    log likelihood up to a constant, the Fisher weight W and the score d loglik / d eta."""
 
-    name: str
-    terms: Callable
-    size: Callable  # the child's parameters -> its second argument (n, precision), or 1
+    def __init__(self, name: str, terms: Callable, size: Callable):
+        self.name, self.terms = name, terms
+        self.size = size  # the child's parameters -> its second argument (n, precision), or 1
+
+    def log_likelihood(self, eta, y, size) -> np.ndarray:
+        """``(chains,)`` summed over the children."""
+        return self.terms(eta, y, size)[0].sum(axis=1)
+
+    def information(self, design, eta, y, size):
+        """Log likelihood, Fisher information ``X' W X`` and gradient ``X' score``."""
+        loglik, weight, score = self.terms(eta, y, size)
+        return (loglik.sum(axis=1), np.einsum("cnd,cn,cne->cde", design, weight, design),
+                np.einsum("cnd,cn->cd", design, score))
+
+
+class MultivariateNormal(Family):
+    """``dmnorm`` children with mean linear in the block: each child's K components are K
+    consecutive rows of the predictor, its precision matrix Omega the weight."""
+
+    def __init__(self):
+        super().__init__("normal", None, lambda params: params[1])
+
+    @staticmethod
+    def _split(eta, y, omega):
+        width = omega.shape[-1]
+        residual = (y - eta).reshape(eta.shape[0], -1, width)
+        return residual, np.einsum("cnkl,cnl->cnk", omega, residual)
+
+    def log_likelihood(self, eta, y, omega):
+        residual, weighted = self._split(eta, y, omega)
+        return -0.5 * np.einsum("cnk,cnk->c", residual, weighted)
+
+    def information(self, design, eta, y, omega):
+        residual, weighted = self._split(eta, y, omega)
+        rows = design.reshape(design.shape[0], -1, omega.shape[-1], design.shape[-1])
+        return (-0.5 * np.einsum("cnk,cnk->c", residual, weighted),
+                np.einsum("cnkd,cnkl,cnle->cde", rows, omega, rows),
+                np.einsum("cnkd,cnk->cd", rows, weighted))
 
 
 def _one(params):
@@ -101,6 +135,7 @@ FAMILIES = {  # (child distribution, inverse link in its parameter) -> family
     ("dbern", "phi"): Family("probit", _probit, _one),
     ("dbern", "icloglog"): Family("cloglog", _cloglog, _one),
     ("dpois", "exp"): Family("log", _log, _one),
+    ("dmnorm", None): MultivariateNormal(),
 }
 _INVERSE_LINKS = {link for _, link in FAMILIES if link is not None}
 
@@ -161,24 +196,46 @@ def _inverse_link_owner(model: ModelGraph, ref: Ref):
 
 @dataclass(eq=False)
 class BlockLink:
-    """Child elements ``child_rows`` of one group, at rows ``offset:offset+len`` of the stacked
-    linear predictor."""
+    """Child elements ``child_rows`` of one group: rows ``offset:offset + size`` of the stacked
+    linear predictor (``width`` rows per element: the components of a vector child)."""
 
     group: NodeGroup
     child_rows: np.ndarray
     predictor: Predictor
     offset: int
+    width: int
+
+    @property
+    def rows(self) -> slice:
+        return slice(self.offset, self.offset + len(self.child_rows) * self.width)
+
+
+@dataclass(eq=False)
+class Member:
+    """Rows of one group in the block, at coordinates ``offset:offset + size``."""
+
+    group: NodeGroup
+    rows: np.ndarray
+    offset: int
+
+    @property
+    def width(self) -> int:
+        return int(np.prod(self.group.value_shape, dtype=int))
+
+    @property
+    def coordinates(self) -> slice:
+        return slice(self.offset, self.offset + len(self.rows) * self.width)
 
 
 class BlockStep:
     """One joint update of several groups' rows (see the module docstring)."""
 
-    def __init__(self, members, links, pattern, deterministic, chains):
-        self.members = members  # [(group, rows, offset)]
-        self.group, self.rows = members[0][0], members[0][1]
+    def __init__(self, members: list[Member], links: list[BlockLink], pattern, deterministic, chains):
+        self.members = members
+        self.group, self.rows = members[0].group, members[0].rows
         self.links = links
-        self.size = sum(len(rows) for _, rows, _ in members)
-        self.pattern = pattern.tocoo()  # (stacked child rows) x coordinates, 1 where read
+        self.size = members[-1].coordinates.stop
+        self.pattern = pattern.tocoo()  # stacked predictor rows x coordinates, 1 where read
         self.colours = _colour(pattern)
         self.deterministic = deterministic
         self.exact = all(link.predictor.family.name == "normal" for link in links)
@@ -190,12 +247,12 @@ class BlockStep:
     # --- reading and writing the block --------------------------------------------------
 
     def _get(self, state: State) -> np.ndarray:
-        return np.concatenate([state.get(g, rows).reshape(state.chains, -1)
-                               for g, rows, _ in self.members], axis=1)
+        return np.concatenate([state.get(m.group, m.rows).reshape(state.chains, -1)
+                               for m in self.members], axis=1)
 
     def _set(self, state: State, values: np.ndarray) -> None:
-        for group, rows, offset in self.members:
-            state.set(group, rows, values[:, offset:offset + len(rows)])
+        for m in self.members:
+            state.set(m.group, m.rows, values[:, m.coordinates])
         state.recompute(self.deterministic)
 
     def _eta(self, state: State) -> np.ndarray:
@@ -209,7 +266,7 @@ class BlockStep:
                 with np.errstate(all="ignore"):
                     value = np.broadcast_to(evaluate(p.expr, state.values), (state.chains, p.owner.size))
                 value = value[:, link.child_rows if p.rows is None else p.rows[link.child_rows]]
-            parts.append(value)
+            parts.append(value.reshape(state.chains, -1))
         return np.concatenate(parts, axis=1)
 
     def _design(self, state: State, current: np.ndarray):
@@ -230,31 +287,22 @@ class BlockStep:
         return design, intercept
 
     def _observations(self, state: State):
-        """Stacked child values, sizes (n or precision) and families' term functions."""
-        values, sizes = [], []
+        """Per link: the child values ``(chains, rows)`` and sizes (n, precision or Omega)."""
+        observed = []
         for link in self.links:
-            values.append(state.get(link.group, link.child_rows).reshape(state.chains, -1))
+            y = state.get(link.group, link.child_rows).reshape(state.chains, -1)
             params = [p[:, link.child_rows] for p in state.parameters(link.group)]
-            sizes.append(np.broadcast_to(link.predictor.family.size(params), values[-1].shape))
-        return np.concatenate(values, axis=1), np.concatenate(sizes, axis=1)
-
-    def _terms(self, eta, y, size):
-        """Log likelihood (per chain), Fisher weights and scores of the stacked children."""
-        loglik, weight, score = (np.empty(y.shape) for _ in range(3))
-        with np.errstate(all="ignore"):
-            for link in self.links:
-                part = slice(link.offset, link.offset + len(link.child_rows))
-                loglik[:, part], weight[:, part], score[:, part] = link.predictor.family.terms(
-                    eta[:, part], y[:, part], size[:, part])
-        return loglik.sum(axis=1), weight, score
+            size = link.predictor.family.size(params)
+            observed.append((y, size if link.width > 1 else np.broadcast_to(size, y.shape)))
+        return observed
 
     # --- the update -----------------------------------------------------------------------
 
     def update(self, state: State, rngs, adapting: bool) -> None:
         current = self._get(state)
         design, intercept = self._design(state, current)
-        y, size = self._observations(state)
-        conditional = _Conditional(self, design, intercept, y, size, *self._prior(state))
+        conditional = _Conditional(self.links, design, intercept, self._observations(state),
+                                   *self._prior(state))
         if self.exact:  # one Newton step from anywhere reaches the mean of the exact conditional
             here = conditional.at(current)
             self._set(state, here.draw(current + here.step, rngs))
@@ -273,12 +321,16 @@ class BlockStep:
         self.accepted += accept
 
     def _prior(self, state: State):
-        means, precisions = [], []
-        for group, rows, _ in self.members:
-            mean, precision = state.parameters(group)
-            means.append(mean[:, rows])
-            precisions.append(precision[:, rows])
-        return np.concatenate(means, axis=1), np.concatenate(precisions, axis=1)
+        """The members' prior means ``(chains, d)`` and block-diagonal precision ``(chains, d, d)``."""
+        mean = np.zeros((state.chains, self.size))
+        precision = np.zeros((state.chains, self.size, self.size))
+        for m in self.members:
+            centre, spread = (p[:, m.rows] for p in state.parameters(m.group))
+            mean[:, m.coordinates] = centre.reshape(state.chains, -1)
+            for i in range(len(m.rows)):
+                at = slice(m.offset + i * m.width, m.offset + (i + 1) * m.width)
+                precision[:, at, at] = spread[:, i].reshape(state.chains, m.width, m.width)
+        return mean, precision
 
 
 class _Conditional:
@@ -287,43 +339,54 @@ class _Conditional:
     newton_limit = 50
     tolerance = 1e-10  # on the Newton decrement g' H^-1 g
 
-    def __init__(self, step: BlockStep, design, intercept, y, size, prior_mean, prior_precision):
-        self.step, self.design, self.intercept, self.y, self.size = step, design, intercept, y, size
+    def __init__(self, links, design, intercept, observed, prior_mean, prior_precision):
+        self.links, self.design, self.intercept, self.observed = links, design, intercept, observed
         self.prior_mean, self.prior_precision = prior_mean, prior_precision
 
-    def _eta(self, beta):
-        return self.intercept + np.einsum("cnd,cd->cn", self.design, beta)
+    def _log_prior(self, beta):
+        delta = beta - self.prior_mean
+        return -0.5 * np.einsum("cd,cde,ce->c", delta, self.prior_precision, delta)
 
     def log_target(self, beta) -> np.ndarray:
-        loglik, _, _ = self.step._terms(self._eta(beta), self.y, self.size)
-        log_prior = -0.5 * np.sum(self.prior_precision * (beta - self.prior_mean) ** 2, axis=1)
-        return np.nan_to_num(loglik + log_prior, nan=-np.inf)
+        eta = self.intercept + np.einsum("cnd,cd->cn", self.design, beta)
+        total = self._log_prior(beta)
+        with np.errstate(all="ignore"):
+            for link, (y, size) in zip(self.links, self.observed):
+                total = total + link.predictor.family.log_likelihood(eta[:, link.rows], y, size)
+        return np.nan_to_num(total, nan=-np.inf)
 
     def at(self, beta) -> _Point:
-        _, weight, score = self.step._terms(self._eta(beta), self.y, self.size)
-        precision = np.einsum("cnd,cn,cne->cde", self.design, weight, self.design)
-        index = np.arange(beta.shape[1])
-        precision[:, index, index] += self.prior_precision
-        gradient = (self.prior_precision * (self.prior_mean - beta)
-                    + np.einsum("cnd,cn->cd", self.design, score))
-        return _Point(self.log_target(beta), gradient, precision)
+        eta = self.intercept + np.einsum("cnd,cd->cn", self.design, beta)
+        total = self._log_prior(beta)
+        precision = self.prior_precision.copy()
+        gradient = np.einsum("cde,ce->cd", self.prior_precision, self.prior_mean - beta)
+        with np.errstate(all="ignore"):
+            for link, (y, size) in zip(self.links, self.observed):
+                loglik, information, score = link.predictor.family.information(
+                    self.design[:, link.rows], eta[:, link.rows], y, size)
+                total, precision, gradient = total + loglik, precision + information, gradient + score
+        return _Point(np.nan_to_num(total, nan=-np.inf), gradient, precision)
 
     def mode(self, beta):
-        """Newton (Fisher scoring) with backtracking from ``beta`` to the conditional mode."""
+        """Newton (Fisher scoring) with backtracking from ``beta`` to the conditional mode; a
+        chain stops where no step along the Newton direction improves (at the mode, up to
+        rounding)."""
         point = self.at(beta)
+        searching = np.ones(len(beta), bool)
         for _ in range(self.newton_limit):
             decrement = np.einsum("cd,cd->c", point.gradient, point.step)
-            moving = point.usable & (decrement > self.tolerance)
-            if not moving.any():
+            searching &= point.usable & (decrement > self.tolerance)
+            if not searching.any():
                 break
             scale = np.ones(len(beta))
-            for _ in range(40):
-                trial = beta + np.where(moving, scale, 0.0)[:, None] * point.step
+            for _ in range(30):
+                trial = beta + np.where(searching, scale, 0.0)[:, None] * point.step
                 better = self.log_target(trial) >= point.log_target + 1e-4 * scale * decrement
-                if (better | ~moving).all():
+                if (better | ~searching).all():
                     break
                 scale = np.where(better, scale, scale / 2)
-            beta = np.where((moving & better)[:, None], trial, beta)
+            searching &= better
+            beta = np.where(searching[:, None], trial, beta)
             point = self.at(beta)
         return beta, point
 
@@ -391,8 +454,8 @@ def _colour(pattern: sparse.csr_matrix) -> list[np.ndarray]:
 
 
 def _candidate(group: NodeGroup) -> bool:
-    return (group.kind == "stochastic" and group.distribution.name == "dnorm"
-            and group.bounds is None and not group.value_shape)
+    return (group.kind == "stochastic" and group.bounds is None
+            and (group.distribution.name, len(group.value_shape)) in (("dnorm", 0), ("dmnorm", 1)))
 
 
 def _reads_linearly(model: ModelGraph, targets: list[NodeGroup]) -> dict | str:
@@ -435,38 +498,46 @@ def find_blocks(model: ModelGraph, rows: dict[str, np.ndarray], informed, chains
 def _block(model, members, rows, informed, chains) -> BlockStep | None:
     """The largest workable block of ``members``: jointly linear, within the size limit."""
     while members:
-        if sum(len(rows[g.name]) for g in members) <= MAX_COORDINATES:
+        if sum(len(rows[g.name]) * _width(g) for g in members) <= MAX_COORDINATES:
             predictors = _reads_linearly(model, members)
             if isinstance(predictors, dict):
                 return _assemble(model, members, rows, informed, predictors, chains)
-        members = sorted(members, key=lambda g: len(rows[g.name]))[:-1]
+        members = sorted(members, key=lambda g: len(rows[g.name]) * _width(g))[:-1]
     return None
 
 
+def _width(group: NodeGroup) -> int:
+    return int(np.prod(group.value_shape, dtype=int))
+
+
 def _assemble(model, members, rows, informed, predictors, chains) -> BlockStep | None:
+    """The block step: which child elements read which coordinates, stacked over the children."""
     deterministic, children = downstream(model, *members)
-    placed, offset, columns = [], 0, {c.name: [] for c in children}
+    placed, offset = [], 0
+    reads = {c.name: [] for c in children}  # per child: one element-level matrix per member
     for group in members:
         mine = rows[group.name]
-        det, kids = downstream(model, group)
-        matrices = dependence(model, group, det, kids)
+        matrices = dependence(model, group, *downstream(model, group))
         for child in children:
             matrix = matrices.get(child.name)
             if matrix is None:
                 matrix = sparse.csr_matrix((child.size, group.size), dtype=np.int8)
-            keep = child.observed | informed[child.name]
-            columns[child.name].append(sparse.diags(keep.astype(np.int8), dtype=np.int8) @ matrix[:, mine])
-        placed.append((group, mine, offset))
-        offset += len(mine)
+            keep = sparse.diags((child.observed | informed[child.name]).astype(np.int8), dtype=np.int8)
+            reads[child.name].append((keep @ matrix[:, mine]).tocsr())
+        placed.append(Member(group, mine, offset))
+        offset += len(mine) * _width(group)
     links, blocks, start = [], [], 0
     for child in children:
-        matrix = sparse.hstack(columns[child.name]).tocsr()
-        child_rows = np.flatnonzero(matrix.getnnz(axis=1))
+        child_rows = np.flatnonzero(sparse.hstack(reads[child.name]).getnnz(axis=1))
         if not len(child_rows):
             continue
-        links.append(BlockLink(child, child_rows, predictors[child.name], start))
-        blocks.append(matrix[child_rows])
-        start += len(child_rows)
+        width = _width(child)
+        # element level -> coordinate level: each component of a child element may read each
+        # component of a member element
+        blocks.append(sparse.hstack([sparse.kron(m[child_rows], np.ones((width, _width(g)), np.int8))
+                                     for m, g in zip(reads[child.name], members)]).tocsr())
+        links.append(BlockLink(child, child_rows, predictors[child.name], start, width))
+        start += len(child_rows) * width
     if not links:
         return None
     pattern = sparse.vstack(blocks).tocsr()

@@ -9,7 +9,8 @@ applies wins, most specific first:
    (:mod:`hiergraph.blocks`): regression coefficients and random effects drawn jointly;
 2. a conjugate rule (:mod:`hiergraph.conjugacy`): a direct draw;
 3. a discrete node with at most ``FINITE_LIMIT`` possible values: exact enumeration;
-4. a scalar node: slice sampling (on an auxiliary continuous variable if discrete).
+4. a scalar node: slice sampling (on an auxiliary continuous variable if discrete); a
+   multivariate normal node: elliptical slice sampling.
 
 A caller may force a sampler on a group (``overrides={"theta[j]": "rw_metropolis"}``).
 Each group's elements are split into the colours of their conflict graph
@@ -26,14 +27,14 @@ import numpy as np
 
 from .blanket import blankets, downstream
 from .blocks import BlockStep, find_blocks
-from .conjugacy import ConjugateStep, DirichletStep, match
+from .conjugacy import ConjugateStep, DirichletStep, WishartStep, match
 from .consistency import known_parameters
 from .errors import ModelError
 from .model_graph import ModelGraph, NodeGroup
-from .samplers import FiniteStep, ForwardStep, MetropolisStep, SliceStep
+from .samplers import EllipticalSliceStep, FiniteStep, ForwardStep, MetropolisStep, SliceStep
 
 FINITE_LIMIT = 50
-SAMPLERS = ("conjugate", "finite_enumeration", "slice", "rw_metropolis")
+SAMPLERS = ("conjugate", "finite_enumeration", "slice", "rw_metropolis", "elliptical_slice")
 
 
 @dataclass(eq=False)
@@ -101,8 +102,8 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
     latent = [g for g in model.groups if g.kind == "stochastic" and not g.observed.all()]
     mcmc_rows = {g.name: np.flatnonzero(~g.observed & informed[g.name]) for g in latent}
     free = {name: rows for name, rows in mcmc_rows.items() if len(rows) and name not in overrides}
-    in_block = {group.name: step for step in find_blocks(model, free, informed, chains)
-                for group, _, _ in step.members}
+    in_block = {member.group.name: step for step in find_blocks(model, free, informed, chains)
+                for member in step.members}
     plans, forward = [], []
     for group in latent:
         mcmc = mcmc_rows[group.name]
@@ -111,7 +112,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
         step = in_block.get(group.name)
         if step is not None:
             plan.sampler = step.name
-            plan.block = tuple(g.name for g, _, _ in step.members if g is not group)
+            plan.block = tuple(m.group.name for m in step.members if m.group is not group)
             plan.steps = [step] if step.group is group else []
         elif len(mcmc):
             _choose(model, group, mcmc, chains, overrides.get(group.name), plan, informed)
@@ -122,8 +123,8 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
             forward.append(ForwardStep(group, ahead, downstream(model, group)[0]))
         plans.append(plan)
     depth = _depths(model)
-    order = {p.group.name: max((depth[g.name] for s in p.steps if isinstance(s, BlockStep)
-                                for g, _, _ in s.members), default=depth[p.group.name])
+    order = {p.group.name: max((depth[m.group.name] for s in p.steps if isinstance(s, BlockStep)
+                                for m in s.members), default=depth[p.group.name])
              for p in plans}  # a block runs where its deepest member would
     nearest_data_first = sorted(plans, key=lambda p: -order[p.group.name])
     steps = [s for plan in nearest_data_first for s in plan.steps]
@@ -153,15 +154,19 @@ def _choose(model, group, rows, chains, forced, plan: GroupPlan, informed):
         raise ModelError(f"unknown sampler '{forced}' for {group.name}; choose one of {', '.join(SAMPLERS)}")
     if forced == "conjugate" and rule is None:
         raise ModelError(f"{group.name} has no conjugate update: {why}", group.span)
-    if dist.value_rank != 0 and (rule is None or forced not in (None, "conjugate")):
-        # The componentwise samplers update scalar nodes only.
-        raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node, which "
-                         f"this version of hiergraph samples only by a conjugate rule"
-                         f"{': ' + why if rule is None else ''}", group.span)
     steps = blankets(model, group, rows, informed)
     plan.why_not_conjugate = "" if rule is not None else why
-    if rule is not None and forced in (None, "conjugate"):
-        kind = DirichletStep if rule.family == "dirichlet" else ConjugateStep
+    if dist.value_rank != 0 and (rule is None or forced not in (None, "conjugate")):
+        # The componentwise samplers update scalar nodes only.
+        if dist.name not in ("dmnorm", "dmnorm.vcov") or forced not in (None, "elliptical_slice"):
+            reason = f" ({why})" if rule is None else ""
+            raise ModelError(f"{group.name} ~ {dist.name} is a latent multivariate node without "
+                             f"a conjugate update{reason}; this version of hiergraph samples these "
+                             f"only by a conjugate rule, or dmnorm nodes by elliptical slice "
+                             f"sampling", group.span)
+        plan.steps = [EllipticalSliceStep(b) for b in steps]
+    elif rule is not None and forced in (None, "conjugate"):
+        kind = {"dirichlet": DirichletStep, "wishart": WishartStep}.get(rule.family, ConjugateStep)
         plan.steps = [kind(b, rule, links) for b in steps]
     elif dist.discrete and forced in (None, "finite_enumeration") and _finite(model, group, rows) is not None:
         values = _finite(model, group, rows)

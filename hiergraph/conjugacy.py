@@ -18,6 +18,8 @@ Data Analysis*, 3rd ed., ch. 2-3; JAGS's ConjugateBeta, ConjugateGamma, Conjugat
 * normal(m, τ) <- normal (or log-normal) children with mean a + b·node and precision t:
   precision τ + Σ t·b², mean (τ·m + Σ t·b·(y - a)) / precision.
 * Dirichlet(α) <- categorical y: α + the indicator of y; multinomial y: α + y.
+* Wishart(R, k) <- multivariate normal y with mean m and precision the node itself:
+  R + Σ (y - m)(y - m)', k + the number of children (JAGS's dwish(R, k) has E = k R⁻¹).
 
 A truncated prior gives the same posterior truncated to the same interval.
 """
@@ -105,12 +107,18 @@ DIRICHLET_CHILDREN = {
     "dmulti": ChildRule(0, IDENTITY, "multinomial", lambda y, p, c, a: (y, None)),
 }
 
+WISHART_CHILDREN = {
+    "dmnorm": ChildRule(1, IDENTITY, "mnormal",
+                        lambda y, p, c, a: ((y - p[0])[..., :, None] * (y - p[0])[..., None, :], 1.0)),
+}
+
 RULES = [
     Rule("beta", frozenset({"dbeta", "dunif"}), BETA_CHILDREN, _beta_prior),
     Rule("gamma", frozenset({"dgamma", "dexp", "dchisqr"}), GAMMA_CHILDREN, _gamma_prior),
     Rule("normal", frozenset({"dnorm"}), NORMAL_CHILDREN, lambda name, p: (p[0], p[1])),
     # Dirichlet(alpha) <- categorical y: alpha + one-hot(y); multinomial y: alpha + y.
     Rule("dirichlet", frozenset({"ddirch"}), DIRICHLET_CHILDREN, lambda name, p: (p[0], None)),
+    Rule("wishart", frozenset({"dwish"}), WISHART_CHILDREN, lambda name, p: (p[0], p[1])),
 ]
 
 
@@ -251,8 +259,31 @@ class DirichletStep:
             y = state.get(child, link.child_rows)
             params = [p[:, link.child_rows] for p in state.parameters(child)]
             counts, _ = plan.rule.increments(y, params, None, None)
-            for j in range(alpha.shape[-1]):
-                alpha[..., j] += scatter_add(counts[..., j], link.positions, k)
+            alpha += scatter_add(counts, link.positions, k)
         draws = per_chain(rngs, lambda rng, c: rng.standard_gamma(alpha[c]))
         state.set(group, rows, draws / draws.sum(axis=-1, keepdims=True))
+        state.recompute(self.blanket.deterministic)
+
+
+class WishartStep:
+    """A direct draw of Wishart precision matrices given the multivariate normal children whose
+    precision they are: the posterior is Wishart(R + sum of outer products, k + count)."""
+
+    def __init__(self, blanket: Blanket, rule: Rule, plans: dict):
+        self.group, self.rows, self.blanket = blanket.target, blanket.rows, blanket
+        self.links = [(link, plans[link.group.name]) for link in blanket.children]
+        self.name = "conjugate_wishart_mnormal"
+
+    def update(self, state: State, rngs, adapting: bool) -> None:
+        group, rows, k = self.group, self.rows, len(self.rows)
+        scale, degrees = (np.array(p[:, rows], float) for p in state.parameters(group))
+        for link, plan in self.links:
+            y = state.get(link.group, link.child_rows)
+            params = [p[:, link.child_rows] for p in state.parameters(link.group)]
+            outer, count = plan.rule.increments(y, params, None, None)
+            scale += scatter_add(outer, link.positions, k)
+            degrees += scatter_add(np.full(y.shape[:2], count), link.positions, k)
+        wishart = DISTRIBUTIONS["dwish"]
+        draws = per_chain(rngs, lambda rng, c: wishart.rvs(rng, scale[c], degrees[c]))
+        state.set(group, rows, draws)
         state.recompute(self.blanket.deterministic)

@@ -16,8 +16,12 @@ from .state import State
 
 
 def scatter_add(values: np.ndarray, positions: np.ndarray, size: int) -> np.ndarray:
-    """``out[c, p] = sum of values[c, k] over k with positions[k] == p``."""
-    return np.stack([np.bincount(positions, weights=v, minlength=size) for v in values])
+    """``out[c, p, ...] = sum of values[c, k, ...] over k with positions[k] == p``."""
+    if values.ndim == 2:
+        return np.stack([np.bincount(positions, weights=v, minlength=size) for v in values])
+    out = np.zeros((values.shape[0], size) + values.shape[2:])
+    np.add.at(out, (slice(None), positions), values)
+    return out
 
 
 def per_chain(rngs, draw) -> np.ndarray:
@@ -26,17 +30,19 @@ def per_chain(rngs, draw) -> np.ndarray:
 
 
 class BlanketDensity:
-    """The log full conditional of a step's rows, up to a constant, for all chains."""
+    """The log full conditional of a step's rows, up to a constant, for all chains (or, with
+    ``prior=False``, only the children's part: the likelihood)."""
 
-    def __init__(self, blanket: Blanket):
+    def __init__(self, blanket: Blanket, prior: bool = True):
         self.blanket = blanket
+        self.prior = prior
 
     def __call__(self, state: State, values: np.ndarray) -> np.ndarray:
-        """Set the rows to ``values`` ``(chains, k)``, recompute downstream, return ``(chains, k)``."""
+        """Set the rows to ``values`` ``(chains, k, ...)``, recompute downstream, return ``(chains, k)``."""
         b = self.blanket
         state.set(b.target, b.rows, values)
         state.recompute(b.deterministic)
-        total = state.log_density(b.target)[:, b.rows]
+        total = state.log_density(b.target)[:, b.rows] if self.prior else np.zeros((state.chains, len(b.rows)))
         for link in b.children:
             child = state.log_density(link.group)[:, link.child_rows]
             total = total + scatter_add(child, link.positions, len(b.rows))
@@ -185,6 +191,52 @@ class FiniteStep:
         gumbel = per_chain(rngs, lambda rng, c: rng.gumbel(size=shape[1:] + (len(self.values),)))
         choice = np.argmax(np.where(np.isfinite(log_p), log_p + gumbel, -np.inf), axis=-1)
         self.density(state, self.values[choice])
+
+
+class EllipticalSliceStep:
+    """Elliptical slice sampling of multivariate normal nodes (Murray, Adams and MacKay 2010,
+    AISTATS, fig. 2): a move along the ellipse through the current value and a draw from the
+    prior, with the angle found by shrinking a bracket until the likelihood is above the
+    slice. Exact for any likelihood, no tuning; rows of a colour move together."""
+
+    name = "elliptical_slice"
+    max_shrinks = 200
+
+    def __init__(self, blanket: Blanket):
+        self.group, self.rows, self.blanket = blanket.target, blanket.rows, blanket
+        self.likelihood = BlanketDensity(blanket, prior=False)
+
+    def update(self, state: State, rngs, adapting: bool) -> None:
+        rows, group = self.rows, self.group
+        mean, matrix = (p[:, rows] for p in state.parameters(group))
+        factor = np.linalg.cholesky(matrix)
+        noise = per_chain(rngs, lambda rng, c: rng.standard_normal(mean.shape[1:]))
+        if group.distribution.name == "dmnorm":  # matrix is the precision Omega = L L'
+            prior_draw = np.linalg.solve(np.swapaxes(factor, -1, -2), noise[..., None])[..., 0]
+        else:  # dmnorm.vcov: the covariance Sigma = L L'
+            prior_draw = np.einsum("...ij,...j->...i", factor, noise)
+        current = state.get(group, rows) - mean
+        shape = current.shape[:2]
+        log_y = self.likelihood(state, current + mean) - per_chain(
+            rngs, lambda rng, c: rng.exponential(size=shape[1]))
+        angle = per_chain(rngs, lambda rng, c: rng.uniform(0, 2 * np.pi, size=shape[1]))
+        low, high = angle - 2 * np.pi, angle.copy()
+        chosen = current.copy()
+        pending = np.ones(shape, bool)
+        for _ in range(self.max_shrinks):
+            trial = current * np.cos(angle)[..., None] + prior_draw * np.sin(angle)[..., None]
+            accept = pending & (self.likelihood(state, np.where(pending[..., None], trial, chosen) + mean) > log_y)
+            chosen = np.where(accept[..., None], trial, chosen)
+            pending &= ~accept
+            if not pending.any():
+                break
+            low = np.where(pending & (angle < 0), angle, low)
+            high = np.where(pending & (angle >= 0), angle, high)
+            # as in the slice sampler, a chain draws only while it has rows left to settle
+            u = per_chain(rngs, lambda rng, c: rng.uniform(size=shape[1]) if pending[c].any()
+                          else np.zeros(shape[1]))
+            angle = np.where(pending, low + u * (high - low), angle)
+        self.likelihood(state, chosen + mean)
 
 
 class ForwardStep:

@@ -146,3 +146,65 @@ def test_independent_random_effects_are_not_blocked():
     model = compile_model("model { for (j in 1:5) { logit(p[j]) <- u[j]\n y[j] ~ dbin(p[j], 20)\n"
                           " u[j] ~ dnorm(0, 1) } }", data={"y": BINOMIAL_Y})
     assert _samplers(model) == {"u[j]": "slice"}
+
+
+P0 = np.array([[0.1, 0.02], [0.02, 0.1]])
+
+
+def _assert_bivariate(draws, name, mean, covariance):
+    """Independent draws of a 2-vector against N(mean, covariance): both marginals and the
+    difference of the components, whose spread depends on the correlation."""
+    first, second = draws[f"{name}[1]"], draws[f"{name}[2]"]
+    for values, weights in ((first, (1, 0)), (second, (0, 1)), (first - second, (1, -1))):
+        w = np.array(weights, float)
+        assert_exact_draws(values, stats.norm(w @ mean, np.sqrt(w @ covariance @ w)))
+
+
+def test_multivariate_normal_prior_with_regression_children_is_one_exact_block():
+    design = np.column_stack([np.ones(5), X])
+    y = np.array([6.2, 6.4, 7.3, 7.4, 8.1])
+    model = compile_model("model { for (i in 1:5) { y[i] ~ dnorm(inprod(beta[], Z[i,]), 2) }\n"
+                          " beta[1:2] ~ dmnorm(m0[], P0[,]) }",
+                          data={"y": y, "Z": design, "m0": np.array([1.0, -1.0]), "P0": P0})
+    assert _samplers(model) == {"beta[1:2]": "conjugate_normal_block"}
+    precision = P0 + 2 * design.T @ design
+    covariance = np.linalg.inv(precision)
+    mean = covariance @ (P0 @ np.array([1.0, -1.0]) + 2 * design.T @ y)
+    _assert_bivariate(_draws(model, ["beta"], chains=8, burn=2, iterations=250, seed=3),
+                      "beta", mean, covariance)
+
+
+def test_multivariate_normal_prior_with_multivariate_normal_children():
+    y = np.array([[1.2, 2.5], [0.4, 1.1], [1.9, 2.8], [0.8, 2.2]])
+    omega = np.array([[2.0, -0.6], [-0.6, 1.0]])
+    model = compile_model("model { for (i in 1:4) { y[i, 1:2] ~ dmnorm(mu[], omega[,]) }\n"
+                          " mu[1:2] ~ dmnorm(m0[], P0[,]) }",
+                          data={"y": y, "omega": omega, "m0": np.zeros(2), "P0": P0})
+    assert _samplers(model) == {"mu[1:2]": "conjugate_normal_block"}
+    precision = P0 + 4 * omega
+    covariance = np.linalg.inv(precision)
+    mean = covariance @ (omega @ y.sum(axis=0))
+    _assert_bivariate(_draws(model, ["mu"], chains=8, burn=2, iterations=250, seed=4),
+                      "mu", mean, covariance)
+
+
+def test_wishart_precision_of_multivariate_normal_children():
+    """Posterior Wishart(R + S, k + n): each entry's mean k' (R + S)^-1 and the Wishart
+    variance of entry (i, j), k' (V_ij^2 + V_ii V_jj) with V = (R + S)^-1."""
+    y = np.array([[1.2, 2.5], [0.4, 1.1], [1.9, 2.8], [0.8, 2.2], [1.5, 1.9]])
+    mu, scale = np.array([1.0, 2.0]), np.array([[1.0, 0.3], [0.3, 2.0]])
+    model = compile_model("model { for (i in 1:5) { y[i, 1:2] ~ dmnorm(mu[], Omega[,]) }\n"
+                          " Omega[1:2, 1:2] ~ dwish(R[,], 3) }",
+                          data={"y": y, "mu": mu, "R": scale})
+    assert _samplers(model) == {"Omega[1:2,1:2]": "conjugate_wishart_mnormal"}
+    residual = y - mu
+    posterior = np.linalg.inv(scale + residual.T @ residual)
+    degrees = 3 + 5
+    draws = _draws(model, ["Omega"], chains=8, burn=2, iterations=500, seed=6)
+    for i, j in ((1, 1), (2, 1), (2, 2)):
+        values = draws[f"Omega[{i},{j}]"].ravel()
+        mean = degrees * posterior[i - 1, j - 1]
+        var = degrees * (posterior[i - 1, j - 1] ** 2 + posterior[i - 1, i - 1] * posterior[j - 1, j - 1])
+        assert abs(values.mean() - mean) < 4 * np.sqrt(var / len(values)), (i, j, values.mean(), mean)
+    # Omega[1,1] alone is (V_11) x chi-squared(k'): the exact marginal
+    assert_exact_draws(draws["Omega[1,1]"], stats.gamma(degrees / 2, scale=2 * posterior[0, 0]))

@@ -480,3 +480,28 @@ def test_cli_compile_prints_each_latent_group_with_its_sampler(cli_files):
     rows = {line.split()[0]: line.split()[1] for line in lines[1:] if line.strip()}
     assert rows == {"theta": "slice", "lam": "conjugate_gamma_poisson"}
     assert "not conjugate:" in next(line for line in lines if line.startswith("theta"))
+
+
+def test_elliptical_slice_for_a_multivariate_normal_node_with_a_nonlinear_likelihood():
+    """b ~ dmnorm with Poisson children reading exp(b[1]) + exp(b[2]) x: no conjugate rule and
+    no linear predictor, so elliptical slice sampling; posterior means by numerical
+    integration on a grid."""
+    x, y = np.array([0.5, 1.0, 2.0, 3.0]), np.array([2.0, 3.0, 6.0, 7.0])
+    mean0, precision0 = np.array([0.5, 0.5]), np.array([[2.0, 0.5], [0.5, 1.0]])
+    model = compile_model("model { for (i in 1:4) { y[i] ~ dpois(exp(b[1]) + exp(b[2]) * x[i]) }\n"
+                          " b[1:2] ~ dmnorm(m0[], P0[,]) }",
+                          data={"y": y, "x": x, "m0": mean0, "P0": precision0})
+    assert _sampler(model, "b[1:2]") == "elliptical_slice"
+    grid = np.linspace(-4, 4, 801)
+    b1, b2 = np.meshgrid(grid, grid, indexing="ij")
+    rate = np.exp(b1)[..., None] + np.exp(b2)[..., None] * x
+    delta = np.stack([b1 - mean0[0], b2 - mean0[1]], axis=-1)
+    log_density = ((y * np.log(rate) - rate).sum(axis=-1)
+                   - 0.5 * np.einsum("...i,ij,...j->...", delta, precision0, delta))
+    weights = np.exp(log_density - log_density.max())
+    weights /= weights.sum()
+    draws = model.draws(chains=8, burn=100, iter=1500, seed=12, monitor="b")
+    for label, values in (("b[1]", b1), ("b[2]", b2)):
+        mean = (weights * values).sum()
+        var = (weights * (values - mean) ** 2).sum()
+        assert_mcmc_moments(draws[label], mean, var, batch=50)
