@@ -85,8 +85,9 @@ def _read_values(values, what: str) -> dict:
         return merge_data(read_data_file(path) for path in sources)
     merged: dict = {}
     for part in (_source(source, what) for source in sources):
-        for name in part.keys() & merged.keys():
-            raise UsageError(f"'{name}' is given twice in the {what}")
+        twice = sorted(part.keys() & merged.keys())
+        if twice:
+            raise UsageError(f"'{twice[0]}' is given twice in the {what}")
         merged.update(part)
     return merged
 
@@ -220,7 +221,7 @@ def compile_model(spec: str | os.PathLike, data=None, inits=None) -> Model:
     graph = bind(program, _read_values(data, "data"))
     if inits is None:
         chains = []
-    elif isinstance(inits, (Mapping, str, os.PathLike)):
+    elif _is_path(inits) or not isinstance(inits, Sequence):  # one set (a dict, a file) for all
         chains = [inits]
     else:
         chains = list(inits)

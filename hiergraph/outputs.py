@@ -6,8 +6,8 @@ counted from 1, as CODA's chain files are), then one per monitored scalar) and `
 (``draws.nc``: ArviZ's InferenceData, see :mod:`hiergraph.inference_data`).
 
 A writer is opened before the first sweep, so that an output folder that cannot be written
-fails at once rather than after the run. CSV rows are appended as draws are made; CODA and
-NetCDF, whose layouts need every draw of a node together, are rewritten whole at each
+fails at once rather than after the run. CSV rows are appended as each draw is made; CODA
+and NetCDF, whose layouts need every draw of a node together, are rewritten whole at each
 checkpoint and at the end (see :mod:`hiergraph.sampling` for when).
 """
 
@@ -107,10 +107,10 @@ class _Netcdf(_Rewritten):
 
 
 class _Csv:
-    """Rows appended as draws are made."""
+    """Each draw's rows appended as it is made, in one write, so a kill leaves whole rows."""
 
     def __init__(self, output: Output, columns: np.ndarray, labels: list[str]):
-        self.columns, self.draw, self.pending = columns, 0, []
+        self.columns, self.draw = columns, 0
         path = output.folder / CSV_FILE
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(["chain", "draw", *labels])
@@ -122,14 +122,13 @@ class _Csv:
 
     def add(self, row: np.ndarray) -> None:
         self.draw += 1
-        for chain, values in enumerate(row[:, self.columns].tolist(), start=1):
-            self.pending.append(f"{chain},{self.draw},{','.join(map(repr, values))}\n")
+        rows = row[:, self.columns].tolist()
+        self.file.write("".join(f"{chain},{self.draw},{','.join(map(repr, values))}\n"
+                                for chain, values in enumerate(rows, start=1)))
+        self.file.flush()
 
     def save(self, draws: Draws) -> None:
-        """Append the rows made since the last save, in one write so a kill leaves whole rows."""
-        self.file.write("".join(self.pending))
-        self.file.flush()
-        self.pending.clear()
+        pass
 
     def close(self) -> None:
         self.file.close()

@@ -7,9 +7,9 @@ written whole, at checkpoints), so a run that is stopped keeps its draws:
 - Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the current sweep; the draws so far
   are written in every format and :class:`SamplingInterrupted` says how many there are. A
   second Ctrl-C stops at once.
-- A run killed outright (SIGKILL, a power cut) keeps what the last checkpoint wrote: one
-  every ``CHECKPOINT_SECONDS``, or less often when writing takes long, so that writing
-  never costs more than about 1/``CHECKPOINT_RATIO`` of the run.
+- A run killed outright (SIGKILL, a power cut) keeps every CSV row, and the CODA and NetCDF
+  files of the last checkpoint: one every ``CHECKPOINT_SECONDS``, or less often when writing
+  takes long, so that rewriting never costs more than about 1/``CHECKPOINT_RATIO`` of the run.
 
 The deviance of every draw is recorded whether or not it is monitored: ArviZ's
 ``sample_stats`` carry it.
