@@ -320,13 +320,14 @@ class _Scipy:
     """
 
     def __init__(self, dist, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True,
-                 closed_form: Callable | None = None):
+                 closed_form: Callable | None = None, closed_tails: tuple[Callable, Callable] | None = None):
         self.dist = dist
         self.to_scipy = to_scipy
         self.truncatable = truncatable
         self._typical = typical
         self._log_density = dist.logpmf if isinstance(dist, stats.rv_discrete) else dist.logpdf
         self._closed_form = closed_form
+        self._closed_tails = closed_tails  # (log cdf, log survival) from scipy.special
 
     def logpdf(self, x, *params):
         """The closed form where there is one: the same numbers as scipy's (tested), without
@@ -345,9 +346,15 @@ class _Scipy:
         return self.dist.isf(q, *self.to_scipy(*params))
 
     def logcdf(self, x, *params):
+        """Truncated densities need these on every evaluation: scipy.special's functions where
+        the family has them (tested against scipy.stats), as for ``logpdf``."""
+        if self._closed_tails is not None:
+            return self._closed_tails[0](x, *params)
         return self.dist.logcdf(x, *self.to_scipy(*params))
 
     def logsf(self, x, *params):
+        if self._closed_tails is not None:
+            return self._closed_tails[1](x, *params)
         return self.dist.logsf(x, *self.to_scipy(*params))
 
     def rvs(self, rng, shape, *params):
@@ -375,6 +382,15 @@ def _lnorm_logpdf(x, mu, tau):
 
 def _gamma_logpdf(x, shape, rate):
     return shape * np.log(rate) + special.xlogy(shape - 1, x) - rate * x - special.gammaln(shape)
+
+
+# Log tail probabilities (log cdf, log survival) from scipy.special, for truncation.
+_NORM_TAILS = (lambda x, mu, tau: special.log_ndtr((x - mu) * np.sqrt(tau)),
+               lambda x, mu, tau: special.log_ndtr((mu - x) * np.sqrt(tau)))
+_BETA_TAILS = (lambda x, a, b: np.log(special.betainc(a, b, np.clip(x, 0.0, 1.0))),
+               lambda x, a, b: np.log(special.betaincc(a, b, np.clip(x, 0.0, 1.0))))
+_GAMMA_TAILS = (lambda x, shape, rate: np.log(special.gammainc(shape, rate * np.maximum(x, 0.0))),
+                lambda x, shape, rate: np.log(special.gammaincc(shape, rate * np.maximum(x, 0.0))))
 
 
 def _beta_logpdf(x, a, b):
@@ -708,7 +724,8 @@ def _unit(*p):
 
 _SCALAR_CONTINUOUS = [
     Distribution("dnorm", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.norm, lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf)),
+                 family=_Scipy(stats.norm, lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf,
+                               closed_tails=_NORM_TAILS)),
     Distribution("dlnorm", ("mu", "tau"), (0, 0), support=_pos, valid=lambda mu, tau: _positive(tau),
                  family=_Scipy(stats.lognorm, lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)),
                                closed_form=_lnorm_logpdf)),
@@ -723,7 +740,7 @@ _SCALAR_CONTINUOUS = [
     Distribution("dgamma", ("shape", "rate"), (0, 0), support=_pos,
                  valid=lambda shape, rate: _positive(shape) & _positive(rate),
                  family=_Scipy(stats.gamma, lambda shape, rate: (shape, 0.0, 1 / rate), closed_form=_gamma_logpdf,
-                               typical=lambda shape, rate: shape / rate)),
+                               typical=lambda shape, rate: shape / rate, closed_tails=_GAMMA_TAILS)),
     Distribution("dexp", ("rate",), (0,), support=_pos, valid=_positive,
                  family=_Scipy(stats.expon, lambda rate: (0.0, 1 / rate),
                                closed_form=lambda x, rate: np.log(rate) - rate * x)),
@@ -741,7 +758,7 @@ _SCALAR_CONTINUOUS = [
     Distribution("dbeta", ("a", "b"), (0, 0), support=_unit,
                  valid=lambda a, b: _positive(a) & _positive(b),
                  family=_Scipy(stats.beta, lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
-                               closed_form=_beta_logpdf)),
+                               closed_form=_beta_logpdf, closed_tails=_BETA_TAILS)),
     Distribution("dunif", ("a", "b"), (0, 0), support=lambda a, b: (a, b),
                  valid=lambda a, b: np.asarray(a) < np.asarray(b),
                  family=_Scipy(stats.uniform, lambda a, b: (a, b - a),

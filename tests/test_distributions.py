@@ -626,3 +626,17 @@ def test_aliases_name_the_same_distribution():
 def test_infinite_values_are_outside_every_scalar_support():
     assert not value_in_support(DISTRIBUTIONS["dnorm"], np.inf, [np.asarray(0.0), np.asarray(1.0)])
     assert not value_in_support(DISTRIBUTIONS["dpois"], np.inf, [np.asarray(2.0)])
+
+
+@pytest.mark.parametrize("name, params, reference, x", [
+    ("dnorm", (1.0, 4.0), stats.norm(1.0, 0.5), [-40.0, -2.0, 0.3, 1.0, 2.5, 40.0]),
+    ("dgamma", (2.5, 1.5), stats.gamma(2.5, scale=1 / 1.5), [-1.0, 0.0, 1e-8, 0.7, 3.0, 60.0]),
+    ("dbeta", (0.7, 3.0), stats.beta(0.7, 3.0), [-0.5, 0.0, 1e-9, 0.2, 0.9999, 1.0, 1.5]),
+])
+def test_closed_form_tails_match_scipy(name, params, reference, x):
+    """Truncation reads log cdf and log survival on every evaluation; the scipy.special forms
+    must be scipy.stats' numbers, support ends and far tails included."""
+    family, x = DISTRIBUTIONS[name].family, np.array(x)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(family.logcdf(x, *params), reference.logcdf(x), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(family.logsf(x, *params), reference.logsf(x), rtol=1e-9, atol=1e-12)
