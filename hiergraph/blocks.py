@@ -89,11 +89,19 @@ class Family:
         """``(chains,)`` summed over the children."""
         return self.terms(eta, y, size)[0].sum(axis=1)
 
-    def information(self, design, eta, y, size):
-        """Log likelihood, Fisher information ``X' W X`` and gradient ``X' score``."""
+    def information(self, design, eta, y, size, pairs=None):
+        """Log likelihood, Fisher information ``X' W X`` and gradient ``X' score``. ``pairs``
+        (row, j, k) lists the nonzero products of a sparse X: ``X' W X`` from those alone."""
         loglik, weight, score = self.terms(eta, y, size)
-        return (loglik.sum(axis=1), np.einsum("cnd,cn,cne->cde", design, weight, design),
-                np.einsum("cnd,cn->cd", design, score))
+        transposed = np.swapaxes(design, 1, 2)
+        gradient = (transposed @ score[..., None])[..., 0]
+        if pairs is None:
+            return loglik.sum(axis=1), (transposed * weight[:, None, :]) @ design, gradient
+        row, j, k = pairs
+        d = design.shape[2]
+        products = weight[:, row] * design[:, row, j] * design[:, row, k]
+        information = np.stack([np.bincount(j * d + k, weights=p, minlength=d * d) for p in products])
+        return loglik.sum(axis=1), information.reshape(-1, d, d), gradient
 
 
 class MultivariateNormal(Family):
@@ -113,7 +121,7 @@ class MultivariateNormal(Family):
         residual, weighted = self._split(eta, y, omega)
         return -0.5 * np.einsum("cnk,cnk->c", residual, weighted)
 
-    def information(self, design, eta, y, omega):
+    def information(self, design, eta, y, omega, pairs=None):
         residual, weighted = self._split(eta, y, omega)
         rows = design.reshape(design.shape[0], -1, omega.shape[-1], design.shape[-1])
         return (-0.5 * np.einsum("cnk,cnk->c", residual, weighted),
@@ -150,6 +158,7 @@ class Predictor:
     expr: object  # the linear predictor, bound to ``owner``'s elements; None: the parameter
     owner: NodeGroup  # the group whose elements ``expr`` is bound to
     rows: np.ndarray | None  # the owner's row for each child element (None: the child itself)
+    fixed: bool  # its coefficients are fixed by the data: read them once
 
 
 def predictor(model: ModelGraph, child: NodeGroup, linearity: Linearity) -> Predictor | str:
@@ -176,7 +185,8 @@ def predictor(model: ModelGraph, child: NodeGroup, linearity: Linearity) -> Pred
         return f"its child {child.name} ~ {dist} has no linear predictor through {link or 'identity'}"
     if linearity.of(expr) in (CONST, NONLINEAR):
         return f"the linear predictor of its child {child.name} is not linear in it"
-    return Predictor(family, None if link is None else expr, owner, rows)
+    return Predictor(family, None if link is None else expr, owner, rows,
+                     linearity.coefficients_fixed(expr))
 
 
 def _inverse_link_owner(model: ModelGraph, ref: Ref):
@@ -204,6 +214,7 @@ class BlockLink:
     predictor: Predictor
     offset: int
     width: int
+    pairs: tuple | None = None  # for a sparse X: (row, j, k) of every nonzero X_rj X_rk
 
     @property
     def rows(self) -> slice:
@@ -218,9 +229,8 @@ class Member:
     rows: np.ndarray
     offset: int
 
-    @property
-    def width(self) -> int:
-        return int(np.prod(self.group.value_shape, dtype=int))
+    def __post_init__(self):
+        self.width = _width(self.group)
 
     @property
     def coordinates(self) -> slice:
@@ -236,12 +246,17 @@ class BlockStep:
         self.links = links
         self.size = members[-1].coordinates.stop
         self.pattern = pattern.tocoo()  # stacked predictor rows x coordinates, 1 where read
+        for link in links:
+            if link.width == 1:
+                link.pairs = _sparse_pairs(pattern[link.rows])
         self.colours = _colour(pattern)
         self.deterministic = deterministic
         self.exact = all(link.predictor.family.name == "normal" for link in links)
         self.name = "conjugate_normal_block" if self.exact else "glm_iwls_block"
         self.accepted = np.zeros(chains)
         self.updates = 0
+        self.fixed_design = all(link.predictor.fixed for link in links)
+        self.design = None  # X, kept when its coefficients are fixed by the data
         self.mode = None  # the last conditional mode found: where the next search starts
 
     # --- reading and writing the block --------------------------------------------------
@@ -300,7 +315,12 @@ class BlockStep:
 
     def update(self, state: State, rngs, adapting: bool) -> None:
         current = self._get(state)
-        design, intercept = self._design(state, current)
+        if self.design is not None:
+            design = self.design
+            intercept = self._eta(state) - (design @ current[..., None])[..., 0]
+        else:
+            design, intercept = self._design(state, current)
+            self.design = design if self.fixed_design else None
         conditional = _Conditional(self.links, design, intercept, self._observations(state),
                                    *self._prior(state))
         if self.exact:  # one Newton step from anywhere reaches the mean of the exact conditional
@@ -327,6 +347,10 @@ class BlockStep:
         for m in self.members:
             centre, spread = (p[:, m.rows] for p in state.parameters(m.group))
             mean[:, m.coordinates] = centre.reshape(state.chains, -1)
+            if m.width == 1:
+                diagonal = np.arange(m.coordinates.start, m.coordinates.stop)
+                precision[:, diagonal, diagonal] = spread
+                continue
             for i in range(len(m.rows)):
                 at = slice(m.offset + i * m.width, m.offset + (i + 1) * m.width)
                 precision[:, at, at] = spread[:, i].reshape(state.chains, m.width, m.width)
@@ -348,7 +372,7 @@ class _Conditional:
         return -0.5 * np.einsum("cd,cde,ce->c", delta, self.prior_precision, delta)
 
     def log_target(self, beta) -> np.ndarray:
-        eta = self.intercept + np.einsum("cnd,cd->cn", self.design, beta)
+        eta = self.intercept + (self.design @ beta[..., None])[..., 0]
         total = self._log_prior(beta)
         with np.errstate(all="ignore"):
             for link, (y, size) in zip(self.links, self.observed):
@@ -356,14 +380,14 @@ class _Conditional:
         return np.nan_to_num(total, nan=-np.inf)
 
     def at(self, beta) -> _Point:
-        eta = self.intercept + np.einsum("cnd,cd->cn", self.design, beta)
+        eta = self.intercept + (self.design @ beta[..., None])[..., 0]
         total = self._log_prior(beta)
         precision = self.prior_precision.copy()
         gradient = np.einsum("cde,ce->cd", self.prior_precision, self.prior_mean - beta)
         with np.errstate(all="ignore"):
             for link, (y, size) in zip(self.links, self.observed):
                 loglik, information, score = link.predictor.family.information(
-                    self.design[:, link.rows], eta[:, link.rows], y, size)
+                    self.design[:, link.rows], eta[:, link.rows], y, size, link.pairs)
                 total, precision, gradient = total + loglik, precision + information, gradient + score
         return _Point(np.nan_to_num(total, nan=-np.inf), gradient, precision)
 
@@ -435,6 +459,21 @@ class _Point:
         t = (special.gammaln((nu + d) / 2) - special.gammaln(nu / 2) - d / 2 * np.log(nu / 2)
              - (nu + d) / 2 * np.log1p(distance / nu))  # both relative to (2 pi)^-d/2 |H|^1/2
         return np.logaddexp(np.log1p(-heavy) + normal, np.log(heavy) + t)
+
+
+def _sparse_pairs(pattern: sparse.csr_matrix):
+    """``(row, j, k)`` for every two coordinates ``j, k`` a row reads, when that is much less
+    work than the dense ``X' W X``; else None."""
+    counts = pattern.getnnz(axis=1)
+    if (counts ** 2).sum() * 8 > pattern.shape[0] * pattern.shape[1] ** 2:
+        return None
+    rows, js, ks = [], [], []
+    for row in range(pattern.shape[0]):
+        cols = pattern.indices[pattern.indptr[row]:pattern.indptr[row + 1]]
+        rows.append(np.full(len(cols) ** 2, row))
+        js.append(np.repeat(cols, len(cols)))
+        ks.append(np.tile(cols, len(cols)))
+    return np.concatenate(rows), np.concatenate(js), np.concatenate(ks)
 
 
 def _colour(pattern: sparse.csr_matrix) -> list[np.ndarray]:

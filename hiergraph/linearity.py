@@ -76,5 +76,27 @@ class Linearity:
         return NONLINEAR
 
 
+    def coefficients_fixed(self, expr) -> bool:
+        """Whether the coefficients of the targets in a linear ``expr`` are fixed by the data
+        (``b * x[i]`` with data ``x``), so that they need reading only once; False when a
+        coefficient is another unknown (``b * z`` with ``z`` latent)."""
+        if isinstance(expr, Const):
+            return True
+        if isinstance(expr, Ref):
+            owners = np.unique(self.model.arrays[expr.var].owner[np.asarray(expr.flat).reshape(-1)])
+            return all(self.coefficients_fixed(self.dependent[self.model.groups[o].name].expr)
+                       for o in owners if o >= 0 and self.model.groups[o].name in self.dependent)
+        kinds = [self.of(a) for a in expr.args]
+        multiplies = expr.function.name in ("*", "/", "%*%", "inprod")
+        return all(self._known(a) if k == CONST and multiplies else k == CONST or self.coefficients_fixed(a)
+                   for a, k in zip(expr.args, kinds))
+
+    def _known(self, expr) -> bool:
+        """Every value ``expr`` reads is fixed by the data."""
+        if isinstance(expr, Ref):
+            return not np.isnan(self.model.fixed_values[expr.var][np.asarray(expr.flat).reshape(-1)]).any()
+        return all(self._known(a) for a in getattr(expr, "args", ()))
+
+
 def at_most(kind: str, limit: str) -> bool:
     return _RANK[kind] <= _RANK[limit]
