@@ -27,6 +27,7 @@ import numpy as np
 
 from .blanket import blankets, downstream
 from .blocks import BlockStep, find_blocks
+from .collapsed import CollapsedSliceStep, collapsible_layers
 from .conjugacy import ConjugateStep, DirichletStep, WishartStep, match
 from .consistency import known_parameters
 from .errors import ModelError
@@ -48,6 +49,7 @@ class GroupPlan:
     forward_rows: int = 0
     why_not_conjugate: str = ""
     block: tuple = ()  # the names of the groups drawn jointly with this one
+    collapsed: tuple = ()  # the conjugate child groups integrated out in its update
 
 
 @dataclass(eq=False)
@@ -67,6 +69,8 @@ class Plan:
             steps = str(len(plan.steps))
             if plan.block:
                 steps, note = "1", f"one block with {', '.join(plan.block)}"
+            if plan.collapsed:
+                note = f"{', '.join(plan.collapsed)} integrated out; {note}".rstrip("; ")
             rows.append((plan.group.name, plan.sampler, elements, steps, note))
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
@@ -122,6 +126,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
                                  f"posterior is improper", group.span)
             forward.append(ForwardStep(group, ahead, downstream(model, group)[0]))
         plans.append(plan)
+    _collapse(model, plans, chains, overrides)
     depth = _depths(model)
     order = {p.group.name: max((depth[m.group.name] for s in p.steps if isinstance(s, BlockStep)
                                 for m in s.members), default=depth[p.group.name])
@@ -130,6 +135,22 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
     steps = [s for plan in nearest_data_first for s in plan.steps]
     forward.sort(key=lambda step: depth[step.group.name])
     return Plan(plans, steps, forward)
+
+
+def _collapse(model, plans, chains, overrides) -> None:
+    """Slice steps of hyperparameters over a conjugate layer become collapsed steps
+    (:mod:`hiergraph.collapsed`)."""
+    conjugate = {p.group.name: p.steps for p in plans}
+    for plan in plans:
+        if plan.sampler != "slice" or plan.group.name in overrides:
+            continue
+        steps = []
+        for step in plan.steps:
+            layers = collapsible_layers(step, conjugate, lambda g: downstream(model, g)[1])
+            steps.append(CollapsedSliceStep(step, layers, chains) if layers else step)
+            plan.collapsed = tuple(sorted(set(plan.collapsed) | set(layers)))
+        plan.steps = steps
+        plan.sampler = "collapsed_slice" if plan.collapsed else plan.sampler
 
 
 def _depths(model: ModelGraph) -> dict[str, int]:

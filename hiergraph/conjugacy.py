@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from scipy import special
 
 from .blanket import Blanket
 from .consistency import known_parameters
@@ -122,6 +123,15 @@ RULES = [
 ]
 
 
+# Log normalising constants of each conjugate family in the parameters ConjugateStep.posterior
+# uses: the density is exp(natural terms) / Z.
+LOG_NORMALISERS = {
+    "beta": lambda a, b: special.betaln(a, b),
+    "gamma": lambda shape, rate: special.gammaln(shape) - shape * np.log(rate),
+    "normal": lambda weighted, precision: 0.5 * weighted ** 2 / precision - 0.5 * np.log(precision),
+}
+
+
 @dataclass(frozen=True)
 class LinkPlan:
     """How one child group enters a conjugate update."""
@@ -182,13 +192,21 @@ class ConjugateStep:
         self.name = f"conjugate_{rule.family}_{'_'.join(labels)}"
 
     def update(self, state: State, rngs, adapting: bool) -> None:
+        _, posterior = self.posterior(state)
+        state.set(self.group, self.rows, self._draw(state, rngs, *posterior))
+        state.recompute(self.blanket.deterministic)
+
+    def posterior(self, state: State):
+        """``(prior, posterior)`` parameter pairs ``(chains, k)`` of the rows: (a, b) for beta,
+        (shape, rate) for gamma, (precision x mean, precision) for normal."""
         group, rows, k = self.group, self.rows, len(self.rows)
         coefficients = self._coefficients(state)
         prior = [p[:, rows] for p in state.parameters(group)]
         first, second = self.rule.prior(group.distribution.name, prior)
         first, second = np.array(first, float), np.array(second, float)
         if self.rule.family == "normal":
-            first, second = second * first, second  # (precision x mean, precision)
+            first, second = second * first, second
+        prior = (first, second)
         for (link, plan), (b, a) in zip(self.links, coefficients):
             child = link.group
             y = state.get(child, link.child_rows).reshape(state.chains, -1)
@@ -198,8 +216,17 @@ class ConjugateStep:
                 inc_a, inc_b = inc_b, inc_a
             first = first + scatter_add(np.broadcast_to(inc_a, y.shape), link.positions, k)
             second = second + scatter_add(np.broadcast_to(inc_b, y.shape), link.positions, k)
-        state.set(group, rows, self._draw(state, rngs, first, second))
-        state.recompute(self.blanket.deterministic)
+        return prior, (first, second)
+
+    def log_marginal(self, state: State) -> np.ndarray:
+        """``(chains, k)`` log marginal likelihood of each row's children with the row
+        integrated out, up to terms that do not depend on the row's prior parameters:
+        log Z(posterior) - log Z(prior) of the family's normaliser (e.g. the beta-binomial's
+        log B(a + y, b + n - y) - log B(a, b)). Untruncated priors only."""
+        prior, posterior = self.posterior(state)
+        normaliser = LOG_NORMALISERS[self.rule.family]
+        with np.errstate(all="ignore"):
+            return normaliser(*posterior) - normaliser(*prior)
 
     def _coefficients(self, state: State):
         """``(b, a)`` per child link: the updated node's coefficient and the intercept."""
