@@ -90,6 +90,15 @@ def _dataset(arrays: dict[str, tuple[np.ndarray, list[str | None], list]], draws
                           coords=coords, attrs=attrs or {})
 
 
+def _grid(indices: list[tuple[int, ...]]) -> list[list[int]] | None:
+    """The indices along each dimension, if ``indices`` fill exactly that grid (else None)."""
+    rank = len(indices[0])
+    if any(len(index) != rank for index in indices) or len(set(indices)) != len(indices):
+        return None
+    axes = [sorted({index[d] for index in indices}) for d in range(rank)]
+    return axes if len(indices) == int(np.prod([len(a) for a in axes])) else None
+
+
 def _posterior_arrays(labels: list[str], values: np.ndarray, dimension_names: dict) -> dict:
     """Monitored scalars, grouped back into their arrays."""
     columns: dict[str, list[tuple[int, tuple]]] = {}
@@ -103,15 +112,12 @@ def _posterior_arrays(labels: list[str], values: np.ndarray, dimension_names: di
         if indices == [()]:
             arrays[var] = (values[..., ks[0]], [], [])
             continue
-        rank = len(indices[0])
-        axes = [sorted({index[d] for index in indices}) for d in range(rank)]
-        if all(len(index) == rank for index in indices) and len(set(indices)) == len(indices) \
-                == int(np.prod([len(a) for a in axes])):
+        axes = _grid(indices)
+        if axes is not None:
             grid = np.empty(values.shape[:2] + tuple(len(a) for a in axes))
             where = tuple(np.searchsorted(a, [index[d] for index in indices]) for d, a in enumerate(axes))
             grid[(slice(None), slice(None), *where)] = values[..., ks]
-            names = dimension_names.get(var, [None] * rank)
-            arrays[var] = (grid, names, axes)
+            arrays[var] = (grid, dimension_names.get(var, [None] * len(axes)), axes)
         else:
             arrays[var] = (values[..., ks], [f"{var}_element"],
                            [[",".join(map(str, index)) for index in indices]])

@@ -16,7 +16,7 @@ import pytest
 from hiergraph import compile_model, sampling
 from hiergraph.engine import Draws
 from hiergraph.errors import DataFileError, UsageError
-from hiergraph.inference_data import from_inference_data, loop_dimension_names
+from hiergraph.inference_data import from_inference_data, loop_dimension_names, to_inference_data
 from hiergraph.jags_script import read_script
 from hiergraph.outputs import Output, read_draws
 from hiergraph.summary import ESS_LIMIT, FOLD_HEAD, RHAT_LIMIT, summarise
@@ -96,6 +96,13 @@ def test_a_partly_observed_matrix_stays_flat_rather_than_padded():
     assert observed.dims == ("i", "k")
     assert np.isnan(observed.values[1, 0]) and observed.values[0, 2] == 2.0
     assert from_inference_data(idata).labels == draws.labels
+
+
+def test_labels_that_fill_no_grid_round_trip():
+    draws = _draws(np.arange(12.0).reshape(2, 2, 3), ["Y[1,2]", "Y[1]", "s"])  # as CODA may hold
+    back = from_inference_data(to_inference_data(draws))
+    assert back.labels == draws.labels
+    np.testing.assert_array_equal(back.values, draws.values)
 
 
 def test_dimension_names_that_clash_are_made_unique():
