@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import ast
+from . import ast, plots, ppc
 from .binder import bind
 from .compiler import Plan, compile_plan
 from .engine import Draws, check_run_lengths
@@ -185,6 +185,31 @@ class Model:
         finally:
             if display is not progress:
                 display.close()
+
+    def ppc(self, statistics=("mean",), draws: Draws | None = None, **options):
+        """Posterior predictive checks (:mod:`hiergraph.ppc`): every observed node replicated
+        from the posterior, each statistic (``mean``, ``sd``, ``min``, ``max``, ``median``,
+        ``zeros``) on data and replicates, and its Bayesian p-value. Uses ``draws`` if given
+        (they must monitor every latent node), else runs :meth:`draws` with ``options``."""
+        if draws is None:
+            draws = self.draws(**options)
+        return ppc.check(self.graph, draws, tuple(statistics), seed=draws.seed)
+
+    def plot(self, kind: str, path, nodes=None, statistics=("mean",), draws: Draws | None = None,
+             **options):
+        """Draw a run into the file ``path`` (.png, .svg, .pdf) with :mod:`hiergraph.plots`:
+        ``kind`` is ``trace`` or ``density`` of ``nodes`` (default: the scalar latent nodes),
+        ``shrinkage`` of one array ``nodes`` (e.g. ``"theta"``), or ``ppc`` (the histograms of
+        the replicated ``statistics``). Uses ``draws`` if given, else runs :meth:`draws`
+        with ``options``; returns the path written."""
+        nodes = plots.nodes_to_plot(self.graph, kind, nodes)
+        if draws is None:
+            draws = self.draws(**{"monitor": nodes or None, **options})
+        if kind == "ppc":
+            return plots.ppc_histogram(self.ppc(statistics, draws=draws), path)
+        if kind == "shrinkage":
+            return plots.shrinkage(self.graph, draws, nodes[0], path)
+        return plots.PLOTS[kind](self.inference_data(draws), nodes, path)
 
     def inference_data(self, draws: Draws):
         """Draws (from :meth:`draws`, or a stopped run's ``SamplingInterrupted.draws``) as

@@ -21,6 +21,8 @@ from .diagram import EXPAND_LIMIT
 from .diagram_render import FORMATS, write_diagram
 from .summary import summarise
 from .errors import HiergraphError
+from .plots import PLOTS
+from .ppc import STATISTICS, check_statistics
 
 EXAMPLES = {
     "check": "hiergraph check specs/rat_tumors.spec --data specs/rat_tumors.R",
@@ -31,6 +33,9 @@ EXAMPLES = {
     "summary": "hiergraph summary out",
     "run": "hiergraph run test1.cmd --seed 1",
     "graph": "hiergraph graph specs/rat_tumors.spec --data specs/rat_tumors.R -o rat_tumors.svg",
+    "ppc": "hiergraph ppc specs/rat_tumors.spec --data specs/rat_tumors.R --stat mean,sd,max --seed 1",
+    "plot": ("hiergraph plot shrinkage specs/rat_tumors.spec --data specs/rat_tumors.R --node theta "
+             "--seed 1 -o shrinkage.png"),
 }
 
 
@@ -90,18 +95,38 @@ def _parser() -> argparse.ArgumentParser:
         commands, "graph", "draw the model as a plate diagram",
         "Draw the model's hierarchy as a plate diagram: one node per node group, for loops as "
         "plates, each latent group's sampler; with --expand, every scalar node instead.")
-    for sub in (check, compile_, sample, graph):
+    ppc_ = _command(
+        commands, "ppc", "posterior predictive checks: replicate the data, compare a statistic",
+        "Sample the model, replicate every observed node from each draw, and compare each "
+        "statistic of the data with its replicates; the p-value is P(T(y_rep) >= T(y) | y).")
+    ppc_.add_argument("--stat", action="append", default=None, metavar="NAME[,NAME...]",
+                      help=f"statistic: {', '.join(STATISTICS)}; may be repeated (mean)")
+    plot = _command(
+        commands, "plot", "draw a run: trace, density, shrinkage, or the ppc histogram",
+        "Sample the model and draw one picture with matplotlib: the trace or posterior density "
+        "of chosen nodes (ArviZ), the shrinkage of a node's elements (raw estimate against "
+        "posterior mean, sized by their data), or the posterior predictive check's histogram.")
+    plot.add_argument("kind", choices=PLOTS, help="what to draw")
+    plot.add_argument("--node", action="append", default=None, metavar="NAME",
+                      help="node(s) to draw: trace and density (default: the scalar latent "
+                           "nodes), shrinkage (one array, required)")
+    plot.add_argument("--stat", action="append", default=None, metavar="NAME[,NAME...]",
+                      help="the ppc statistic(s) (mean)")
+    plot.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="the picture: .png, .svg or .pdf")
+    for sub in (check, compile_, sample, graph, ppc_, plot):
         sub.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
         sub.add_argument("--data", metavar="FILE", action="append", default=[],
                          help="data file (R dump, BUGS list, JSON or CSV); may be repeated")
         sub.add_argument("--inits", metavar="FILE", action="append", default=[],
                          help="initial values, one file per chain (or one for all); may be repeated")
-    sample.add_argument("--chains", type=int, default=4, metavar="N", help="number of chains (4)")
-    sample.add_argument("--burn", type=int, default=1000, metavar="B",
-                        help="burn-in sweeps, during which samplers adapt (1000)")
-    sample.add_argument("--iter", type=int, default=1000, metavar="I",
-                        help="sweeps after burn-in (1000)")
-    sample.add_argument("--thin", type=int, default=1, metavar="K", help="keep every K-th sweep (1)")
+    for sub in (sample, ppc_, plot):
+        sub.add_argument("--chains", type=int, default=4, metavar="N", help="number of chains (4)")
+        sub.add_argument("--burn", type=int, default=1000, metavar="B",
+                         help="burn-in sweeps, during which samplers adapt (1000)")
+        sub.add_argument("--iter", type=int, default=1000, metavar="I",
+                         help="sweeps after burn-in (1000)")
+        sub.add_argument("--thin", type=int, default=1, metavar="K", help="keep every K-th sweep (1)")
     sample.add_argument("--monitor", action="append", default=None, metavar="NAME",
                         help="node to keep, e.g. theta, theta[3], Y[2,1:5], deviance; may be "
                              "repeated (default: every latent stochastic node)")
@@ -110,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--format", choices=OUTPUT_FORMATS, action="append", default=None,
                         help="coda (JAGS's CODAindex.txt, CODAchainK.txt), csv (draws.csv) or "
                              "netcdf (draws.nc, ArviZ's InferenceData); may be repeated (coda)")
-    for sub in (sample, run):
+    for sub in (sample, run, ppc_, plot):
         sub.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed (default: a new one, printed)")
         sub.add_argument("--quiet", action="store_true", help="no progress line and no summary")
@@ -121,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--expand", action="store_true",
                        help=f"draw every scalar node, without plates (models of at most "
                             f"{EXPAND_LIMIT} nodes)")
-    for sub in (check, compile_, sample, graph, summary, run):
+    for sub in (check, compile_, sample, graph, summary, run, ppc_, plot):
         sub.add_argument("--debug", action="store_true", help="show Python tracebacks")
     return parser
 
@@ -207,8 +232,33 @@ def _graph(args) -> int:
     return 0
 
 
+def _statistics(args) -> list[str]:
+    return check_statistics(name.strip() for given in args.stat or ["mean"] for name in given.split(","))
+
+
+def _lengths(args) -> dict:
+    return dict(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed)
+
+
+def _ppc(args) -> int:
+    statistics = _statistics(args)
+    with Progress(False if args.quiet else None) as progress:
+        checks = _load(args, progress).ppc(statistics, **_lengths(args), progress=progress)
+    print(checks)
+    return 0
+
+
+def _plot(args) -> int:
+    statistics = _statistics(args)
+    with Progress(False if args.quiet else None) as progress:
+        path = _load(args, progress).plot(args.kind, args.output, nodes=args.node,
+                                          statistics=statistics, **_lengths(args), progress=progress)
+    print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {"check": _check, "compile": _compile, "sample": _sample, "graph": _graph,
-            "summary": _summary, "run": _run}
+            "summary": _summary, "run": _run, "ppc": _ppc, "plot": _plot}
 
 
 def main(argv=None) -> int:
