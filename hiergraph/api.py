@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import ast, plots, ppc
+from . import ast, empirical_bayes, plots, ppc
 from .binder import bind
 from .compiler import Plan, compile_plan
 from .engine import Draws, check_run_lengths
@@ -210,6 +210,13 @@ class Model:
         if kind == "shrinkage":
             return plots.shrinkage(self.graph, draws, nodes[0], path)
         return plots.PLOTS[kind](self.inference_data(draws), nodes, path)
+
+    def empirical_bayes(self, hypers, method: str = "mle") -> empirical_bayes.Estimates:
+        """Estimate the hyperparameters ``hypers`` (node names) from the marginal likelihood,
+        the conjugate layer below them integrated out (:mod:`hiergraph.empirical_bayes`);
+        ``method`` is ``mle`` (with standard errors) or ``moments``. To sample the rest with
+        them fixed: ``compile_model(spec, data=[data, estimates.as_data()]).draws(...)``."""
+        return empirical_bayes.estimate(self.graph, self.plan(1), hypers, method)
 
     def inference_data(self, draws: Draws):
         """Draws (from :meth:`draws`, or a stopped run's ``SamplingInterrupted.draws``) as

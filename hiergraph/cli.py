@@ -23,6 +23,7 @@ from .summary import summarise
 from .errors import HiergraphError
 from .plots import PLOTS
 from .ppc import STATISTICS, check_statistics
+from .empirical_bayes import METHODS
 
 EXAMPLES = {
     "check": "hiergraph check specs/rat_tumors.spec --data specs/rat_tumors.R",
@@ -36,6 +37,7 @@ EXAMPLES = {
     "ppc": "hiergraph ppc specs/rat_tumors.spec --data specs/rat_tumors.R --stat mean,sd,max --seed 1",
     "plot": ("hiergraph plot shrinkage specs/rat_tumors.spec --data specs/rat_tumors.R --node theta "
              "--seed 1 -o shrinkage.png"),
+    "eb": "hiergraph eb specs/rat_tumors.spec --data specs/rat_tumors.R --hyper phi,s --then-sample --seed 1",
 }
 
 
@@ -114,13 +116,25 @@ def _parser() -> argparse.ArgumentParser:
                       help="the ppc statistic(s) (mean)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT",
                       help="the picture: .png, .svg or .pdf")
-    for sub in (check, compile_, sample, graph, ppc_, plot):
+    eb = _command(
+        commands, "eb", "empirical Bayes: estimate hyperparameters from the marginal likelihood",
+        "Estimate the named hyperparameters by maximising the marginal likelihood of the data "
+        "with the conjugate layer below them (beta-binomial, gamma-Poisson, normal-normal) "
+        "integrated out, with standard errors from its curvature; or by the method of "
+        "moments. --then-sample fixes them at the estimates and samples the rest.")
+    eb.add_argument("--hyper", action="append", required=True, metavar="NAME[,NAME...]",
+                    help="the hyperparameters (unobserved scalar nodes); may be repeated")
+    eb.add_argument("--method", choices=METHODS, default="mle",
+                    help="mle: maximum marginal likelihood (default); moments: method of moments")
+    eb.add_argument("--then-sample", action="store_true",
+                    help="then sample the other nodes with the hyperparameters fixed at the estimates")
+    for sub in (check, compile_, sample, graph, ppc_, plot, eb):
         sub.add_argument("model", metavar="MODEL", help="model file (.spec, .bug, .jags)")
         sub.add_argument("--data", metavar="FILE", action="append", default=[],
                          help="data file (R dump, BUGS list, JSON or CSV); may be repeated")
         sub.add_argument("--inits", metavar="FILE", action="append", default=[],
                          help="initial values, one file per chain (or one for all); may be repeated")
-    for sub in (sample, ppc_, plot):
+    for sub in (sample, ppc_, plot, eb):
         sub.add_argument("--chains", type=int, default=4, metavar="N", help="number of chains (4)")
         sub.add_argument("--burn", type=int, default=1000, metavar="B",
                          help="burn-in sweeps, during which samplers adapt (1000)")
@@ -135,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--format", choices=OUTPUT_FORMATS, action="append", default=None,
                         help="coda (JAGS's CODAindex.txt, CODAchainK.txt), csv (draws.csv) or "
                              "netcdf (draws.nc, ArviZ's InferenceData); may be repeated (coda)")
-    for sub in (sample, run, ppc_, plot):
+    for sub in (sample, run, ppc_, plot, eb):
         sub.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed (default: a new one, printed)")
         sub.add_argument("--quiet", action="store_true", help="no progress line and no summary")
@@ -146,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--expand", action="store_true",
                        help=f"draw every scalar node, without plates (models of at most "
                             f"{EXPAND_LIMIT} nodes)")
-    for sub in (check, compile_, sample, graph, summary, run, ppc_, plot):
+    for sub in (check, compile_, sample, graph, summary, run, ppc_, plot, eb):
         sub.add_argument("--debug", action="store_true", help="show Python tracebacks")
     return parser
 
@@ -257,8 +271,21 @@ def _plot(args) -> int:
     return 0
 
 
+def _eb(args) -> int:
+    hypers = [name.strip() for given in args.hyper for name in given.split(",")]
+    estimates = _load(args).empirical_bayes(hypers, args.method)
+    print(estimates)
+    if not args.then_sample:
+        return 0
+    print()
+    fixed = compile_model(args.model, data=[*args.data, estimates.as_data()], inits=args.inits or None)
+    with Progress(False if args.quiet else None) as progress:
+        model = _warned(fixed, progress)
+        return _sampled(args, progress, [], lambda: model.draws(**_lengths(args), progress=progress))
+
+
 COMMANDS = {"check": _check, "compile": _compile, "sample": _sample, "graph": _graph,
-            "summary": _summary, "run": _run, "ppc": _ppc, "plot": _plot}
+            "summary": _summary, "run": _run, "ppc": _ppc, "plot": _plot, "eb": _eb}
 
 
 def main(argv=None) -> int:

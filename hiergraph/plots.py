@@ -6,9 +6,7 @@ y / exposure for a Poisson, the precision-weighted mean for normal data) against
 posterior mean with a 95% interval, each point's area proportional to the unit's amount of
 data (n, exposure, or precision), with the line y = x: points off the line were pulled
 toward the population, the small units furthest (Gelman et al., BDA 3rd ed., fig. 5.4).
-Raw estimates are read from the children that read the node directly through their first
-parameter, linearly (``theta[j]``, ``n[j] * theta[j]``); the coefficients come from
-evaluating that parameter with the node at 0 and at 1.
+The raw estimates are :func:`hiergraph.raw.raw_estimates`.
 
 matplotlib is an optional dependency (``pip install 'hiergraph[plot]'``); it is imported
 only when a plot is drawn.
@@ -22,17 +20,10 @@ import numpy as np
 
 from .engine import Draws, resolve_monitor
 from .errors import UsageError
-from .evaluator import evaluate
 from .model_graph import ModelGraph
 from .ppc import PredictiveCheck
+from .raw import raw_estimates
 
-# child distribution -> (y, units, precision, a, c) -> (numerator, denominator, size) per
-# child: the raw estimate is sum(numerator) / sum(denominator), the size sum(size)
-RAW = {
-    "dbin": lambda y, p, a, c: (y - a * p[1], c * p[1], p[1]),
-    "dpois": lambda y, p, a, c: (y - a, c, c),
-    "dnorm": lambda y, p, a, c: (p[1] * c * (y - a), p[1] * c * c, p[1] * c * c),
-}
 FIGURE_SIZE = (8, 5)  # inches, at 100 dots per inch
 DPI = 100
 
@@ -76,45 +67,6 @@ def density(idata, nodes, path) -> Path:
     import arviz
     axes = arviz.plot_posterior(idata, var_names=_names(nodes), figsize=FIGURE_SIZE)
     return _save(np.ravel(axes)[0].figure, path)
-
-
-def raw_estimates(graph: ModelGraph, node: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Own-data estimates and amounts of data of ``node``'s elements that have data, and
-    those elements' flat positions (see the module doc)."""
-    groups = [g for g in graph.groups if g.var == node]
-    if not groups:
-        raise UsageError(f"cannot draw the shrinkage of '{node}': there is no such node")
-    numerator, denominator, size = (np.zeros(graph.arrays[node].size) for _ in range(3))
-    links = [(group, child) for group in groups for child in graph.groups
-             if child.kind == "stochastic" and child.observed.all()
-             and child.distribution.name in RAW and graph.graph.has_edge(group.name, child.name)]
-    if not links:
-        raise UsageError(f"cannot draw the shrinkage of '{node}': no observed binomial, Poisson "
-                         f"or normal node reads it")
-    for group, child in links:
-        a, c = (_first_parameter(graph, child, node, value) for value in (0.0, 1.0))
-        c = c - a
-        if not (np.isfinite(a).all() and np.isfinite(c).all()):
-            raise UsageError(f"cannot draw the shrinkage of '{node}': {child.name} reads other "
-                             f"unknowns in its first parameter")
-        params = [np.broadcast_to(evaluate(p, graph.fixed_values), (child.size,)) for p in child.params]
-        y = graph.fixed_values[child.var][child.target.reshape(-1)]
-        edge = graph.graph.edges[group.name, child.name]
-        parents = group.target.reshape(-1)[edge["parent_rows"]]
-        rows = edge["child_rows"]
-        parts = RAW[child.distribution.name](y[rows], [p[rows] for p in params], a[rows], c[rows])
-        for total, part in zip((numerator, denominator, size), parts):
-            total += np.bincount(parents, part, len(total))
-    used = np.flatnonzero(denominator > 0)
-    return numerator[used] / denominator[used], size[used], used
-
-
-def _first_parameter(graph: ModelGraph, child, node: str, value: float) -> np.ndarray:
-    """``child``'s first parameter with every element of ``node`` set to ``value``."""
-    values = dict(graph.fixed_values)
-    values[node] = np.full(graph.arrays[node].size, value)
-    with np.errstate(all="ignore"):
-        return np.broadcast_to(evaluate(child.params[0], values), (child.size,))
 
 
 def shrinkage(graph: ModelGraph, draws: Draws, node: str, path) -> Path:

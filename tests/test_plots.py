@@ -11,7 +11,8 @@ import pytest
 
 from hiergraph import compile_model
 from hiergraph.errors import UsageError
-from hiergraph.plots import DPI, FIGURE_SIZE, raw_estimates
+from hiergraph.plots import DPI, FIGURE_SIZE
+from hiergraph.raw import raw_estimates
 
 from conftest import REPO, run_cli
 
