@@ -37,9 +37,12 @@ class CollapsedDensity(BlanketDensity):
         state.recompute(b.deterministic)
         total = state.log_density(b.target)[:, b.rows]
         for link in b.children:
-            density = state.log_density(link.group)
             layer = self.layers.get(link.group.name)
-            if layer is not None:
+            if layer is None:
+                density = state.log_density(link.group)
+            else:  # observed elements of a layer keep their density; the rest integrate out
+                observed = link.group.observed[link.child_rows].any()
+                density = state.log_density(link.group) if observed else np.zeros((state.chains, link.group.size))
                 density[:, layer.rows] = layer.log_marginal(state)
             total = total + scatter_add(density[:, link.child_rows], link.positions, len(b.rows))
         return np.where(np.isnan(total), -np.inf, total)
