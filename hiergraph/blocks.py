@@ -34,11 +34,13 @@ from typing import Callable
 import networkx as nx
 import numpy as np
 from scipy import linalg, special, sparse
+from scipy.sparse import csgraph
 
 from .blanket import dependence, downstream
 from .evaluator import Apply, Ref, evaluate
 from .linearity import CONST, NONLINEAR, Linearity
 from .model_graph import ModelGraph, NodeGroup
+from .samplers import scatter_add
 from .state import State
 
 MAX_COORDINATES = 400  # a dense Cholesky factor per chain and sweep: O(d^3)
@@ -86,8 +88,8 @@ class Family:
         self.size = size  # the child's parameters -> its second argument (n, precision), or 1
 
     def log_likelihood(self, eta, y, size) -> np.ndarray:
-        """``(chains,)`` summed over the children."""
-        return self.terms(eta, y, size)[0].sum(axis=1)
+        """``(chains, rows)``: each child's log likelihood."""
+        return self.terms(eta, y, size)[0]
 
     def information(self, design, eta, y, size, pairs=None):
         """Log likelihood, Fisher information ``X' W X`` and gradient ``X' score``. ``pairs``
@@ -118,8 +120,11 @@ class MultivariateNormal(Family):
         return residual, np.einsum("cnkl,cnl->cnk", omega, residual)
 
     def log_likelihood(self, eta, y, omega):
+        """``(chains, rows)``: each child's log likelihood, on the first of its rows."""
         residual, weighted = self._split(eta, y, omega)
-        return -0.5 * np.einsum("cnk,cnk->c", residual, weighted)
+        out = np.zeros(eta.shape)
+        out[:, ::omega.shape[-1]] = -0.5 * np.einsum("cnk,cnk->cn", residual, weighted)
+        return out
 
     def information(self, design, eta, y, omega, pairs=None):
         residual, weighted = self._split(eta, y, omega)
@@ -246,6 +251,7 @@ class BlockStep:
         self.links = links
         self.size = members[-1].coordinates.stop
         self.pattern = pattern.tocoo()  # stacked predictor rows x coordinates, 1 where read
+        self.parts = _Parts(pattern, members)
         for link in links:
             if link.width == 1:
                 link.pairs = _sparse_pairs(pattern[link.rows])
@@ -322,7 +328,7 @@ class BlockStep:
             design, intercept = self._design(state, current)
             self.design = design if self.fixed_design else None
         conditional = _Conditional(self.links, design, intercept, self._observations(state),
-                                   *self._prior(state))
+                                   *self._prior(state), self.parts)
         if self.exact:  # one Newton step from anywhere reaches the mean of the exact conditional
             here = conditional.at(current)
             self._set(state, here.draw(current + here.step, rngs))
@@ -330,15 +336,17 @@ class BlockStep:
         # Independence Metropolis-Hastings: the normal approximation at the conditional mode.
         start = current if self.mode is None else np.where(np.isfinite(self.mode), self.mode, current)
         self.mode, peak = conditional.mode(start)
-        proposed = peak.draw(self.mode, rngs, HEAVY)
+        # Parts of the block that share no child are independent: each accepts on its own.
+        parts = self.parts
+        proposed = peak.draw(self.mode, rngs, HEAVY, parts)
         log_ratio = (conditional.log_target(proposed) - conditional.log_target(current)
-                     + peak.log_density(current, self.mode, HEAVY)
-                     - peak.log_density(proposed, self.mode, HEAVY))
-        log_u = np.log([rng.uniform() for rng in rngs])
-        accept = (log_u < np.nan_to_num(log_ratio, nan=-np.inf)) & peak.usable
-        self._set(state, np.where(accept[:, None], proposed, current))
+                     + peak.log_density(current, self.mode, HEAVY, parts)
+                     - peak.log_density(proposed, self.mode, HEAVY, parts))
+        log_u = np.log(np.stack([rng.uniform(size=parts.count) for rng in rngs]))
+        accept = (log_u < np.nan_to_num(log_ratio, nan=-np.inf)) & peak.usable[:, None]
+        self._set(state, np.where(accept[:, parts.of_coordinate], proposed, current))
         self.updates += 1
-        self.accepted += accept
+        self.accepted += accept.mean(axis=1)
 
     def _prior(self, state: State):
         """The members' prior means ``(chains, d)`` and block-diagonal precision ``(chains, d, d)``."""
@@ -363,20 +371,25 @@ class _Conditional:
     newton_limit = 50
     tolerance = 1e-10  # on the Newton decrement g' H^-1 g
 
-    def __init__(self, links, design, intercept, observed, prior_mean, prior_precision):
+    def __init__(self, links, design, intercept, observed, prior_mean, prior_precision, parts):
         self.links, self.design, self.intercept, self.observed = links, design, intercept, observed
         self.prior_mean, self.prior_precision = prior_mean, prior_precision
+        self.parts = parts
 
     def _log_prior(self, beta):
         delta = beta - self.prior_mean
         return -0.5 * np.einsum("cd,cde,ce->c", delta, self.prior_precision, delta)
 
     def log_target(self, beta) -> np.ndarray:
+        """``(chains, parts)``: the log full conditional of each independent part."""
+        delta = beta - self.prior_mean
+        prior = -0.5 * delta * (self.prior_precision @ delta[..., None])[..., 0]
         eta = self.intercept + (self.design @ beta[..., None])[..., 0]
-        total = self._log_prior(beta)
         with np.errstate(all="ignore"):
-            for link, (y, size) in zip(self.links, self.observed):
-                total = total + link.predictor.family.log_likelihood(eta[:, link.rows], y, size)
+            rows = np.concatenate([link.predictor.family.log_likelihood(eta[:, link.rows], y, size)
+                                   for link, (y, size) in zip(self.links, self.observed)], axis=1)
+        total = (scatter_add(prior, self.parts.of_coordinate, self.parts.count)
+                 + scatter_add(rows, self.parts.of_row, self.parts.count))
         return np.nan_to_num(total, nan=-np.inf)
 
     def at(self, beta) -> _Point:
@@ -405,7 +418,7 @@ class _Conditional:
             scale = np.ones(len(beta))
             for _ in range(30):
                 trial = beta + np.where(searching, scale, 0.0)[:, None] * point.step
-                better = self.log_target(trial) >= point.log_target + 1e-4 * scale * decrement
+                better = self.log_target(trial).sum(axis=1) >= point.log_target + 1e-4 * scale * decrement
                 if (better | ~searching).all():
                     break
                 scale = np.where(better, scale, scale / 2)
@@ -433,9 +446,10 @@ class _Point:
             except (linalg.LinAlgError, ValueError):
                 self.usable[c] = False
 
-    def draw(self, centre, rngs, heavy: float = 0.0) -> np.ndarray:
-        """One draw per chain around ``centre`` with this precision: normal, or with
-        probability ``heavy`` multivariate t with ``TAIL_DF`` degrees of freedom."""
+    def draw(self, centre, rngs, heavy: float = 0.0, parts: _Parts | None = None) -> np.ndarray:
+        """One draw per chain around ``centre`` with this precision: normal, or, each of the
+        independent ``parts`` with probability ``heavy``, multivariate t with ``TAIL_DF``
+        degrees of freedom."""
         out = []
         for c, rng in enumerate(rngs):
             if not self.usable[c]:
@@ -443,22 +457,47 @@ class _Point:
                 continue
             z = linalg.solve_triangular(self.factor[c], rng.standard_normal(centre.shape[1]),
                                         lower=True, trans="T")
-            if heavy and rng.uniform() < heavy:
-                z = z / np.sqrt(rng.chisquare(TAIL_DF) / TAIL_DF)
+            if heavy:
+                stretched = rng.uniform(size=parts.count) < heavy
+                scale = np.where(stretched, np.sqrt(TAIL_DF / rng.chisquare(TAIL_DF, size=parts.count)), 1.0)
+                z = z * scale[parts.of_coordinate]
             out.append(centre[c] + z)
         return np.stack(out)
 
-    def log_density(self, x, centre, heavy: float = 0.0) -> np.ndarray:
+    def log_density(self, x, centre, heavy: float = 0.0, parts: _Parts | None = None) -> np.ndarray:
         """Log density of ``x`` under the normal (or the normal-t mixture ``heavy``) around
-        ``centre``, up to a constant common to every point."""
-        distance = np.einsum("cd,cde,ce->c", x - centre, self.precision, x - centre)
+        ``centre``, up to a constant common to every point: ``(chains,)``, or ``(chains,
+        parts)`` for the independent parts (the precision has no entries across them)."""
+        delta = x - centre
+        terms = delta * (self.precision @ delta[..., None])[..., 0]
+        if parts is None:
+            return -0.5 * terms.sum(axis=1)
+        distance = scatter_add(terms, parts.of_coordinate, parts.count)
         normal = -0.5 * distance
         if not heavy:
             return normal
-        d, nu = x.shape[1], TAIL_DF
+        d, nu = parts.sizes, TAIL_DF
         t = (special.gammaln((nu + d) / 2) - special.gammaln(nu / 2) - d / 2 * np.log(nu / 2)
              - (nu + d) / 2 * np.log1p(distance / nu))  # both relative to (2 pi)^-d/2 |H|^1/2
         return np.logaddexp(np.log1p(-heavy) + normal, np.log(heavy) + t)
+
+
+class _Parts:
+    """The block's independent parts: coordinates linked by a shared child or by one
+    multivariate prior are in one part; separate parts have separate accept decisions."""
+
+    def __init__(self, pattern: sparse.csr_matrix, members: list[Member]):
+        size = pattern.shape[1]
+        links = (pattern.T @ pattern).tocsr()
+        for m in members:
+            if m.width > 1:  # the components of one dmnorm node
+                first = np.arange(m.offset, m.coordinates.stop, m.width)
+                within = np.repeat(first, m.width) + np.tile(np.arange(m.width), len(first))
+                links = links + sparse.csr_matrix((np.ones(len(within)), (within, np.repeat(first, m.width))),
+                                                  shape=(size, size))
+        self.count, self.of_coordinate = csgraph.connected_components(links, directed=False)
+        self.of_row = self.of_coordinate[pattern.indices[pattern.indptr[:-1]]]
+        self.sizes = np.bincount(self.of_coordinate, minlength=self.count)
 
 
 def _sparse_pairs(pattern: sparse.csr_matrix):
