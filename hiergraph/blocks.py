@@ -23,7 +23,8 @@ share a child), JAGS's trick for linear coefficients. Then
   squares, from the last mode; Gamerman 1997, *Statistics and Computing* 7, 57-68, uses one
   such step from the current value), with precision the Fisher information
   ``diag(p0) + X' W X`` there, mixed with a little multivariate t so that a chain far out
-  in the tails comes back.
+  in the tails comes back; then each member is also updated componentwise (slice), so that
+  a chain keeps moving where the normal approximation is poor.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ import numpy as np
 from scipy import linalg, special, sparse
 from scipy.sparse import csgraph
 
-from .blanket import dependence, downstream
+from .blanket import blankets, dependence, downstream
 from .evaluator import Apply, Ref, evaluate
 from .linearity import CONST, NONLINEAR, Linearity
 from .model_graph import ModelGraph, NodeGroup
-from .samplers import scatter_add
+from .samplers import EllipticalSliceStep, SliceStep, scatter_add
 from .state import State
 
 MAX_COORDINATES = 400  # a dense Cholesky factor per chain and sweep: O(d^3)
@@ -262,6 +263,7 @@ class BlockStep:
         self.accepted = np.zeros(chains)
         self.updates = 0
         self.fixed_design = all(link.predictor.fixed for link in links)
+        self.followers = []  # componentwise steps run after a GLM block move (see update)
         self.design = None  # X, kept when its coefficients are fixed by the data
         self.mode = None  # the last conditional mode found: where the next search starts
 
@@ -347,6 +349,11 @@ class BlockStep:
         self._set(state, np.where(accept[:, parts.of_coordinate], proposed, current))
         self.updates += 1
         self.accepted += accept.mean(axis=1)
+        # An independence proposal in many dimensions can be refused for a long time where
+        # the conditional is far from normal (few Bernoulli children per random effect, a
+        # wide prior): componentwise moves after it keep every chain moving.
+        for follower in self.followers:
+            follower.update(state, rngs, adapting)
 
     def _prior(self, state: State):
         """The members' prior means ``(chains, d)`` and block-diagonal precision ``(chains, d, d)``."""
@@ -621,4 +628,8 @@ def _assemble(model, members, rows, informed, predictors, chains) -> BlockStep |
     pattern = sparse.vstack(blocks).tocsr()
     if (pattern.getnnz(axis=1) < 2).all():  # no child reads two coordinates: nothing to gain
         return None
-    return BlockStep(placed, links, pattern, deterministic, chains)
+    step = BlockStep(placed, links, pattern, deterministic, chains)
+    if not step.exact:
+        step.followers = [EllipticalSliceStep(b) if m.width > 1 else SliceStep(b, chains)
+                          for m in placed for b in blankets(model, m.group, m.rows, informed)]
+    return step
