@@ -139,18 +139,29 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
 
 def _collapse(model, plans, chains, overrides) -> None:
     """Slice steps of hyperparameters over a conjugate layer become collapsed steps
-    (:mod:`hiergraph.collapsed`)."""
+    (:mod:`hiergraph.collapsed`); so do conjugate normal draws of a mean over a normal layer
+    (eight schools' mu given the effects), which mix slowly where the layer is weakly
+    informed: the collapsed move slices mu's marginal instead."""
     conjugate = {p.group.name: p.steps for p in plans}
+
+    def children_of(group):
+        return downstream(model, group)[1]
+
     for plan in plans:
-        if plan.sampler != "slice" or plan.group.name in overrides:
+        normal_mean = (plan.sampler.startswith("conjugate_normal") and plan.group.bounds is None
+                       and all(isinstance(s, ConjugateStep) for s in plan.steps))
+        if (plan.sampler != "slice" and not normal_mean) or plan.group.name in overrides:
             continue
-        steps = []
-        for step in plan.steps:
-            layers = collapsible_layers(step, conjugate, lambda g: downstream(model, g)[1])
-            steps.append(CollapsedSliceStep(step, layers, chains) if layers else step)
-            plan.collapsed = tuple(sorted(set(plan.collapsed) | set(layers)))
-        plan.steps = steps
-        plan.sampler = "collapsed_slice" if plan.collapsed else plan.sampler
+        candidates = [SliceStep(s.blanket, chains) if normal_mean else s for s in plan.steps]
+        found = [collapsible_layers(s, conjugate, children_of) for s in candidates]
+        if normal_mean:
+            found = [{n: layer for n, layer in f.items() if layer.rule.family == "normal"} for f in found]
+            if not all(found):
+                continue  # keep the conjugate draws
+        plan.steps = [CollapsedSliceStep(s, f, chains) if f else s for s, f in zip(candidates, found)]
+        plan.collapsed = tuple(sorted({name for f in found for name in f}))
+        if plan.collapsed:
+            plan.sampler = "collapsed_slice"
 
 
 def _depths(model: ModelGraph) -> dict[str, int]:

@@ -187,7 +187,7 @@ HIERARCHY = """model {
     tau.y[r] ~ dgamma(3, 2)
   }
 }"""
-HIERARCHY_SAMPLERS = {"theta[r,j]": "conjugate_normal_normal", "mu[r]": "conjugate_normal_normal",
+HIERARCHY_SAMPLERS = {"theta[r,j]": "conjugate_normal_normal", "mu[r]": "collapsed_slice",
                       "sigma.theta[r]": "collapsed_slice", "tau.y[r]": "conjugate_gamma_normal"}
 GROUP = np.array([1, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4, 5, 6, 6, 6])  # unbalanced groups
 

@@ -82,7 +82,7 @@ def test_a_layer_without_closed_form_is_named():
         rats(71).empirical_bayes(["phi"])
     with pytest.raises(UsageError, match="cannot estimate 'alpha': there is no such node"):
         rats(71).empirical_bayes(["alpha"])
-    with pytest.raises(UsageError, match=r"mu has the unobserved child theta\[j\]; name mu"):
+    with pytest.raises(UsageError, match=r"mu gets the sampler collapsed_slice, not a beta-binomial"):
         compile_model(SPECS / "eight_schools_centred.spec",
                       data=SPECS / "eight_schools.R").empirical_bayes(["tau"])
 

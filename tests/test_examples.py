@@ -247,14 +247,8 @@ def test_morris_medians_and_intervals_against_the_grid():
             assert_quantile(draws[f"theta[{j + 1}]"], q, reference.theta_quantile(j, q))
 
 
-CENTRED_FUNNEL = pytest.mark.xfail(
-    reason="the centred eight schools' mu had R-hat 1.012 at seed 1 with the default lengths "
-           "(theta and tau are strongly dependent); the non-centred spec converges", strict=False)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", [pytest.param(s, marks=CENTRED_FUNNEL) if s == "eight_schools_centred"
-                                  else s for s in sorted(EXAMPLES)])
+@pytest.mark.parametrize("spec", sorted(EXAMPLES))
 def test_each_example_converges_at_the_default_lengths(spec):
     """The README's command: 4 chains, 1000 burn-in, 1000 kept, every latent node monitored."""
     draws = model(spec).draws(chains=4, burn=1000, iter=1000, seed=1)
