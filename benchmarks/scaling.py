@@ -27,19 +27,11 @@ from pathlib import Path
 
 import numpy as np
 from classic import min_bulk_ess
+from graph_build import MODEL as RAT_TUMOURS
 from results import machine, record
 
 MODELS = {
-    "beta_binomial": ("""model {
-  for (j in 1:J) {
-    y[j] ~ dbin(theta[j], n[j])
-    theta[j] ~ dbeta(a, b)
-  }
-  phi ~ dunif(0, 1)
-  s ~ dunif(0, 1)
-  a <- phi / pow(s, 2)
-  b <- (1 - phi) / pow(s, 2)
-}""", ["phi", "s"]),
+    "beta_binomial": (RAT_TUMOURS.strip(), ["phi", "s"]),  # the graph-build benchmark's model
     "normal_normal": ("""model {
   for (j in 1:J) {
     y[j] ~ dnorm(theta[j], pow(sigma[j], -2))
