@@ -237,6 +237,12 @@ class Member:
 
     def __post_init__(self):
         self.width = _width(self.group)
+        # where each node's prior precision (a number, or a width x width matrix) sits in the
+        # block's precision, in the order of the parameter's values
+        first = self.offset + self.width * np.arange(len(self.rows))
+        within = np.arange(self.width)
+        self.prior_entries = ((first[:, None, None] + within[:, None] + 0 * within).reshape(-1),
+                              (first[:, None, None] + 0 * within[:, None] + within).reshape(-1))
 
     @property
     def coordinates(self) -> slice:
@@ -362,13 +368,8 @@ class BlockStep:
         for m in self.members:
             centre, spread = (p[:, m.rows] for p in state.parameters(m.group))
             mean[:, m.coordinates] = centre.reshape(state.chains, -1)
-            if m.width == 1:
-                diagonal = np.arange(m.coordinates.start, m.coordinates.stop)
-                precision[:, diagonal, diagonal] = spread
-                continue
-            for i in range(len(m.rows)):
-                at = slice(m.offset + i * m.width, m.offset + (i + 1) * m.width)
-                precision[:, at, at] = spread[:, i].reshape(state.chains, m.width, m.width)
+            rows, cols = m.prior_entries
+            precision[:, rows, cols] = spread.reshape(state.chains, -1)
         return mean, precision
 
 
