@@ -775,8 +775,8 @@ class _Binder:
             for parent, found in pairs.items():
                 child_rows = np.concatenate([c for c, _ in found])
                 parent_rows = np.concatenate([p for _, p in found])
-                joined = np.unique(np.stack([child_rows, parent_rows]), axis=1)
-                graph.add_edge(parent, group.name, child_rows=joined[0], parent_rows=joined[1])
+                child_rows, parent_rows = _unique_pairs(child_rows, parent_rows)
+                graph.add_edge(parent, group.name, child_rows=child_rows, parent_rows=parent_rows)
         return graph
 
     def _link_ref(self, group, ref: Ref, arrays, groups, graph, pairs):
@@ -837,3 +837,16 @@ class _Binder:
 def bind(program: ast.Program, data: Mapping | None = None) -> ModelGraph:
     """Bind a parsed program to its data (name -> array or DataValue) and check it."""
     return _Binder(program, data or {}).build()
+
+
+def _unique_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``(first, second)`` row pairs, sorted by ``first`` then ``second``.
+
+    Each pair is packed into one integer key, sorted, and repeats dropped: many times
+    faster than ``np.unique(..., axis=1)`` (or numpy 2's hashing 1-D ``np.unique``), which
+    dominated binding a model with 10^6 nodes.
+    """
+    width = int(second.max()) + 1 if second.size else 1
+    keys = np.sort(first.astype(np.int64) * width + second)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    return keys // width, keys % width
