@@ -48,6 +48,7 @@ MAX_COORDINATES = 400  # a dense Cholesky factor per chain and sweep: O(d^3)
 # The independence proposal is a normal mixed with a little multivariate t, whose heavy
 # tails let a chain that starts far out in the tails (or gets there) come back.
 HEAVY, TAIL_DF = 0.1, 4
+FOLLOW_BELOW = 0.6  # burn-in acceptance rate of a part under which componentwise moves follow
 
 
 def _normal(eta, y, tau):
@@ -266,10 +267,11 @@ class BlockStep:
         self.deterministic = deterministic
         self.exact = all(link.predictor.family.name == "normal" for link in links)
         self.name = "conjugate_normal_block" if self.exact else "glm_iwls_block"
-        self.accepted = np.zeros(chains)
-        self.updates = 0
+        self.accepted = np.zeros((chains, self.parts.count))  # burn-in acceptances per part
+        self.updates = 0  # burn-in updates
         self.fixed_design = all(link.predictor.fixed for link in links)
         self.followers = []  # componentwise steps run after a GLM block move (see update)
+        self.follow = True  # whether they run; decided once, at the end of the burn-in
         self.design = None  # X, kept when its coefficients are fixed by the data
         self.mode = None  # the last conditional mode found: where the next search starts
 
@@ -353,13 +355,19 @@ class BlockStep:
         log_u = np.log(np.stack([rng.uniform(size=parts.count) for rng in rngs]))
         accept = (log_u < np.nan_to_num(log_ratio, nan=-np.inf)) & peak.usable[:, None]
         self._set(state, np.where(accept[:, parts.of_coordinate], proposed, current))
-        self.updates += 1
-        self.accepted += accept.mean(axis=1)
         # An independence proposal in many dimensions can be refused for a long time where
         # the conditional is far from normal (few Bernoulli children per random effect, a
-        # wide prior): componentwise moves after it keep every chain moving.
-        for follower in self.followers:
-            follower.update(state, rngs, adapting)
+        # wide prior): componentwise moves after it keep every chain moving. Where every
+        # part accepted often during the burn-in they would only double the cost of a
+        # sweep, so from then on they are left out (the kernel is fixed after the burn-in).
+        if adapting:
+            self.updates += 1
+            self.accepted += accept
+        elif self.follow and self.updates:
+            self.follow = self.accepted.min() / self.updates < FOLLOW_BELOW
+        if self.follow:
+            for follower in self.followers:
+                follower.update(state, rngs, adapting)
 
     def _prior(self, state: State):
         """The members' prior means ``(chains, d)`` and block-diagonal precision ``(chains, d, d)``."""

@@ -260,4 +260,4 @@ def _record(model: ModelGraph, state: State, monitors) -> np.ndarray:
         else:
             values = np.broadcast_to(state.values[monitor.var], (state.chains, model.arrays[monitor.var].size))
             parts.append(values[:, monitor.positions])
-    return np.concatenate(parts, axis=1)
+    return np.concatenate(parts, axis=1) if parts else np.empty((state.chains, 0))
