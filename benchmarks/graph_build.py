@@ -8,7 +8,9 @@ written as an R dump file. For each J, in fresh processes:
 * JAGS (when the ``jags`` program is installed: ``apt-get install jags``): ``model in``,
   ``data in``, ``compile`` -- the same work.
 
-Wall time and peak resident memory (``ru_maxrss``) of each process. Run from the project
+Wall time and peak resident memory (``ru_maxrss``) of each process, both programs printing
+the number of unobserved stochastic nodes as a check that they built the same graph. Run
+from the project
 root::
 
     python benchmarks/graph_build.py                 # J = 10^4, 10^5, 10^6, prints a table
@@ -18,16 +20,12 @@ root::
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import numpy as np
-from results import machine, record
+from results import jags_version, measured, record, run_measured
 
 MODEL = """model {
   for (j in 1:J) {
@@ -41,24 +39,12 @@ MODEL = """model {
 }
 """
 
+# Prints the count in JAGS's words, so that both programs' output is read alike.
 HIERGRAPH_CHILD = """
-import json, resource, sys, time
-start = time.perf_counter()
+import sys
 import hiergraph
 model = hiergraph.compile_model(sys.argv[1], data=sys.argv[2])
-report = model.check()
-print(json.dumps({"seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "unobserved": report.unobserved}))
-"""
-
-JAGS_CHILD = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-out = subprocess.run(["jags", sys.argv[1]], capture_output=True, text=True).stdout
-print(json.dumps({"seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "unobserved": int(out.split("Unobserved stochastic nodes:")[1].split()[0])}))
+print("Unobserved stochastic nodes:", model.check().unobserved)
 """
 
 
@@ -78,21 +64,21 @@ def write_problem(folder: Path, J: int) -> tuple[Path, Path]:
     return model, data
 
 
-def run_child(code: str, *args) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *map(str, args)],
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+def build(argv: list) -> dict:
+    result = run_measured(argv, check=True)
+    result["unobserved"] = int(result["stdout"].split("Unobserved stochastic nodes:")[1].split()[0])
+    return result
 
 
-def measure(J: int) -> dict:
+def measure(J: int, jags: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model, data = write_problem(folder, J)
-        row = {"J": J, "hiergraph": run_child(HIERGRAPH_CHILD, model, data)}
-        if shutil.which("jags"):
+        row = {"J": J, "hiergraph": build([sys.executable, "-c", HIERGRAPH_CHILD, model, data])}
+        if jags:
             script = folder / "compile.cmd"
             script.write_text(f"model in {model}\ndata in {data}\ncompile, nchains(1)\nexit\n")
-            row["jags"] = run_child(JAGS_CHILD, script)
+            row["jags"] = build(["jags", script])
         return row
 
 
@@ -111,19 +97,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10**4, 10**5, 10**6])
     parser.add_argument("--write", action="store_true", help="record the table in RESULTS.md")
     args = parser.parse_args()
+    jags = jags_version()
     rows = []
     for J in args.sizes:
-        row = measure(J)
+        row = measure(J, jags is not None)
         assert row["hiergraph"]["unobserved"] == J + 2
         if "jags" in row:
             assert row["jags"]["unobserved"] == J + 2
         rows.append(row)
         print(table(rows).splitlines()[-1], flush=True)
-    text = (f"Measured {date.today().isoformat()} on {machine()} by `python benchmarks/graph_build.py"
-            f" --write`: a rat-tumour style beta-binomial model with J experiments, from an R dump"
-            f" data file to a checked model graph (hiergraph: read data, parse, bind, check;"
-            f" JAGS 4.3.1: `model in`, `data in`, `compile`). Wall seconds and peak resident"
-            f" memory of a fresh process each.\n\n" + table(rows))
+    text = (f"{measured()}: a rat-tumour style beta-binomial model with J experiments, from an R"
+            f" dump data file to a checked model graph (hiergraph: read data, parse, bind, check;"
+            f" JAGS {jags or '(not installed)'}: `model in`, `data in`, `compile`). Wall seconds"
+            f" and peak resident memory of a fresh process each.\n\n" + table(rows))
     print(text)
     if args.write:
         record("Building the model graph", text)

@@ -3,8 +3,9 @@
 Three models, each with J groups simulated from a fixed seed: a beta-binomial (rat
 tumours, Gelman's hyperprior), a normal-normal (eight schools, J schools) and a
 varying-intercept logistic regression with groups nested in regions. For each J both run
-the same chains, burn-in and iterations, JAGS first, each in a fresh process. Reported:
-wall time including compile, peak resident memory, the smallest bulk ESS over the
+the same chains, burn-in and iterations, ``--repeat`` times alternately, each run a fresh
+process (see side_by_side.py). Reported, medians over the runs: wall time including
+compile, sampling time, peak resident memory, the smallest bulk ESS over the
 hyperparameters (where hierarchies mix slowest), ESS per second, and hiergraph's ESS/s
 over JAGS's.
 
@@ -17,18 +18,15 @@ Needs JAGS (``apt-get install jags``); installs nothing. From the project root::
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import numpy as np
-from classic import min_bulk_ess
 from graph_build import MODEL as RAT_TUMOURS
-from results import machine, record
+from hiergraph.jags_script import Script
+from results import jags_version, measured, record
+from side_by_side import compare, method, table
 
 MODELS = {
     "beta_binomial": (RAT_TUMOURS.strip(), ["phi", "s"]),  # the graph-build benchmark's model
@@ -91,76 +89,12 @@ def write_problem(folder: Path, model: str, J: int) -> tuple[Path, Path]:
     return spec, data
 
 
-HIERGRAPH_CHILD = """
-import json, resource, sys, time
-start = time.perf_counter()
-import hiergraph
-from hiergraph.coda import write_coda
-spec, data, out, chains, burn, iterations = sys.argv[1:4] + [int(v) for v in sys.argv[4:7]]
-model = hiergraph.compile_model(spec, data=data)
-draws = model.draws(chains=chains, burn=burn, iter=iterations, seed=1, monitor=sys.argv[7:])
-write_coda(draws, out)
-print(json.dumps({"seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-JAGS_CHILD = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-out = subprocess.run(["jags", sys.argv[1]], capture_output=True, text=True, cwd=sys.argv[2])
-print(json.dumps({"seconds": time.perf_counter() - start, "returncode": out.returncode,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-"""
-
-
-def run_child(code: str, *args) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True)
-    if result.returncode:
-        return {"error": (result.stderr.strip().splitlines() or ["failed"])[-1][:120]}
-    return json.loads(result.stdout)
-
-
-def measure(model: str, J: int, chains: int, burn: int, iterations: int) -> dict:
-    monitors = MODELS[model][1]
-    row = {"model": model, "J": J}
+def measure(model: str, J: int, chains: int, burn: int, iterations: int, repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        spec, data = write_problem(folder, model, J)
-        jags_out, ours_out = folder / "jags", folder / "hiergraph"
-        jags_out.mkdir()
-        script = jags_out / "run.cmd"
-        script.write_text("\n".join([f"model in {spec}", f"data in {data}", f"compile, nchains({chains})",
-                                     "initialize", f"update {burn}",
-                                     *[f"monitor {m}" for m in monitors],
-                                     f"update {iterations}", "coda *", "exit"]) + "\n")
-        row["jags"] = run_child(JAGS_CHILD, script, jags_out)
-        if "error" not in row["jags"] and (jags_out / "CODAindex.txt").exists():
-            row["jags"]["ess"] = min_bulk_ess(jags_out)
-        else:
-            row["jags"].setdefault("error", "JAGS failed")
-        row["hiergraph"] = run_child(HIERGRAPH_CHILD, spec, data, ours_out, chains, burn, iterations, *monitors)
-        if "error" not in row["hiergraph"]:
-            row["hiergraph"]["ess"] = min_bulk_ess(ours_out)
-    return row
-
-
-def _cells(result: dict) -> str:
-    if "error" in result:
-        return f"error: {result['error']} | | | "
-    return (f"{result['seconds']:.1f} | {result['peak_mb']:.0f} | {result['ess']:.0f} | "
-            f"{result['ess'] / result['seconds']:.1f}")
-
-
-def table(rows) -> str:
-    lines = ["| model | J | JAGS s | JAGS MB | JAGS min ESS | JAGS ESS/s | hiergraph s | hiergraph MB | "
-             "hiergraph min ESS | hiergraph ESS/s | ESS/s ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        j, h = row["jags"], row["hiergraph"]
-        ratio = (f"{(h['ess'] / h['seconds']) / (j['ess'] / j['seconds']):.2f}"
-                 if "error" not in j and "error" not in h else "")
-        lines.append(f"| {row['model']} | {row['J']:,} | {_cells(j)} | {_cells(h)} | {ratio} |")
-    return "\n".join(lines)
+        spec, data = write_problem(Path(tmp), model, J)
+        script = Script(spec, model=spec, data=[data], chains=chains, burn=burn,
+                        iterations=iterations, monitors=MODELS[model][1])
+        return {"key": [model, f"{J:,}"], **compare(script, repeat)}
 
 
 def main() -> None:
@@ -170,23 +104,18 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--burn", type=int, default=1000)
     parser.add_argument("--iter", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each program; medians reported")
     parser.add_argument("--write", action="store_true", help="record the table in RESULTS.md")
     args = parser.parse_args()
-    if not shutil.which("jags"):
-        sys.exit("JAGS is not installed: apt-get install jags")
+    jags = jags_version() or sys.exit("JAGS is not installed: apt-get install jags")
     rows = []
     for model in args.models:
         for J in args.sizes:
-            rows.append(measure(model, J, args.chains, args.burn, args.iter))
-            print(table(rows).splitlines()[-1], flush=True)
-    text = (f"Measured {date.today().isoformat()} on {machine()} by `python benchmarks/scaling.py "
-            f"--models {' '.join(args.models)} --sizes {' '.join(map(str, args.sizes))} "
-            f"--chains {args.chains} --burn {args.burn} --iter {args.iter} --write`: "
-            f"{args.chains} chains, {args.burn} burn-in and {args.iter} kept sweeps each, JAGS 4.3.1 "
-            f"(default samplers, no modules) then hiergraph, each in a fresh process. Seconds are wall "
-            f"time including compile; MB is peak resident memory; ESS is ArviZ's bulk ESS, the "
-            f"smallest over the hyperparameters; the ratio is hiergraph's ESS/s over JAGS's.\n\n"
-            + table(rows))
+            rows.append(measure(model, J, args.chains, args.burn, args.iter, args.repeat))
+            print(table(["model", "J"], rows).splitlines()[-1], flush=True)
+    text = (f"{measured()}: {args.chains} chains, {args.burn} burn-in and {args.iter} kept sweeps "
+            f"each, monitoring the hyperparameters; JAGS with its default samplers, no modules. "
+            f"{method(jags, args.repeat)}\n\n{table(['model', 'J'], rows)}")
     print(text)
     if args.write:
         record("Scaling with the number of groups", text)
