@@ -69,13 +69,17 @@ def rank(expr) -> int:
     return 1 if expr.shape is None else len(expr.shape)
 
 
+def nodes(expr):
+    """Every node of a bound expression, depth first."""
+    yield expr
+    if isinstance(expr, Apply):
+        for arg in expr.args:
+            yield from nodes(arg)
+
+
 def refs(expr):
     """Every :class:`Ref` in a bound expression, depth first."""
-    if isinstance(expr, Ref):
-        yield expr
-    elif isinstance(expr, Apply):
-        for arg in expr.args:
-            yield from refs(arg)
+    return (node for node in nodes(expr) if isinstance(node, Ref))
 
 
 def known_rows(expr, values: dict[str, np.ndarray], n: int) -> np.ndarray:

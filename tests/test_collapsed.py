@@ -85,3 +85,53 @@ def test_gamma_poisson_shape_with_the_rates_integrated_out():
                                - (alpha + yi) * np.log1p(ti) for yi, ti in zip(y, exposure))
     mean, var = _moments(log_density, alpha)
     assert_mcmc_moments(_draws(model, ["alpha"], seed=23)["alpha"], mean, var, batch=50)
+
+
+def _conjugate_step(model, chains, group):
+    """The model's conjugate step for ``group`` and a state at the initial values."""
+    from hiergraph.conjugacy import ConjugateStep
+    from hiergraph.engine import initialise
+    from hiergraph.state import State
+
+    plan = compile_plan(model.graph, chains)
+    step = next(s for s in plan.steps if isinstance(s, ConjugateStep) and s.group.name == group)
+    state = State(model.graph, chains)
+    initialise(model.graph, state, [])
+    return step, state
+
+
+def test_beta_binomial_marginal_computed_once_per_class_of_equal_rows():
+    """Rows with equal (y, n) under the same (a, b) share one marginal; the per-row values
+    must still be each row's own log B(a + y, b + n - y) - log B(a, b), in every chain."""
+    y = np.array([1.0, 1.0, 3.0, 1.0, 3.0, 0.0, 1.0, 1.0])
+    n = np.array([10.0, 10.0, 12.0, 10.0, 12.0, 10.0, 10.0, 11.0])
+    g = np.array([1, 1, 1, 2, 2, 2, 1, 2])
+    model = compile_model("model { for (j in 1:8) { y[j] ~ dbin(theta[j], n[j])\n"
+                          " theta[j] ~ dbeta(a[g[j]], b[g[j]]) }\n"
+                          " for (k in 1:2) { a[k] ~ dexp(1)\n b[k] ~ dexp(1) } }",
+                          data={"y": y, "n": n, "g": g})
+    step, state = _conjugate_step(model, 3, "theta[j]")
+    state.values["a"][:] = [[0.5, 2.0], [1.5, 0.7], [3.0, 3.0]]
+    state.values["b"][:] = [[4.0, 1.0], [2.5, 6.0], [0.2, 9.0]]
+    marginal = step.log_marginal(state)
+    representatives, _ = step._classes
+    # (y, n, group): (1,10,1) for j = 1, 2, 7; (3,12,1); (1,10,2); (3,12,2); (0,10,2); (1,11,2)
+    assert len(representatives) == 6
+    a = state.values["a"][:, g - 1]
+    b = state.values["b"][:, g - 1]
+    expected = special.betaln(a + y, b + n - y) - special.betaln(a, b)
+    np.testing.assert_allclose(marginal, expected, rtol=1e-12)
+
+
+def test_conjugate_increments_follow_a_latent_child_precision():
+    """The children's sufficient statistics are summed once only when the data fix them: a
+    latent child precision must be read afresh at every update."""
+    y = np.array([1.0, 2.5, -0.5])
+    model = compile_model("model { for (i in 1:3) { y[i] ~ dnorm(mu, tau) }\n"
+                          " mu ~ dnorm(0, 0.5)\n tau ~ dgamma(2, 1) }", data={"y": y})
+    step, state = _conjugate_step(model, 2, "mu")
+    for tau in (0.3, 4.0):
+        state.values["tau"][:] = tau
+        _, (weighted, precision) = step.posterior(state)
+        np.testing.assert_allclose(precision, 0.5 + 3 * tau)
+        np.testing.assert_allclose(weighted, tau * y.sum())
