@@ -27,7 +27,7 @@ import numpy as np
 
 from .blanket import blankets, downstream
 from .blocks import BlockStep, find_blocks
-from .collapsed import CollapsedSliceStep, collapsible_layers
+from .collapsed import CollapsedSliceStep, collapsible_layers, drop_superseded_draws
 from .conjugacy import ConjugateStep, DirichletStep, WishartStep, match
 from .consistency import known_parameters
 from .errors import ModelError
@@ -132,7 +132,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
                                 for m in s.members), default=depth[p.group.name])
              for p in plans}  # a block runs where its deepest member would
     nearest_data_first = sorted(plans, key=lambda p: -order[p.group.name])
-    steps = [s for plan in nearest_data_first for s in plan.steps]
+    steps = drop_superseded_draws([s for plan in nearest_data_first for s in plan.steps])
     forward.sort(key=lambda step: depth[step.group.name])
     return Plan(plans, steps, forward)
 

@@ -35,7 +35,7 @@ from scipy import special
 from .blanket import Blanket
 from .consistency import known_parameters
 from .distributions import DISTRIBUTIONS
-from .evaluator import Const, Ref, nodes, refs
+from .evaluator import Const, Ref, nodes, refs, restrict
 from .linearity import CONST, IDENTITY, LINEAR, NONLINEAR, SCALE, Linearity, at_most
 from .samplers import per_chain, scatter_add
 from .state import State
@@ -208,7 +208,9 @@ class ConjugateStep:
 
     def _prior(self, state: State, positions):
         """The two posterior parameters before the data, at ``rows[positions]``."""
-        params = [p[:, self.rows[positions]] for p in state.parameters(self.group)]
+        return self._prior_from([p[:, self.rows[positions]] for p in state.parameters(self.group)])
+
+    def _prior_from(self, params):
         first, second = self.rule.prior(self.group.distribution.name, params)
         first, second = np.array(first, float), np.array(second, float)
         if self.rule.family == "normal":
@@ -253,25 +255,38 @@ class ConjugateStep:
         """``(chains, k)`` log marginal likelihood of each row's children with the row
         integrated out, up to terms that do not depend on the row's prior parameters:
         log Z(posterior) - log Z(prior) of the family's normaliser (e.g. the beta-binomial's
-        log B(a + y, b + n - y) - log B(a, b)). Untruncated priors only.
-
-        Where the increments are fixed, rows with equal increments whose prior parameters read
-        the same positions have equal marginals: each such class is computed once (a rat-tumour
-        model with 10^6 experiments has a few thousand distinct (y, n))."""
-        normaliser = LOG_NORMALISERS[self.rule.family]
+        log B(a + y, b + n - y) - log B(a, b)). Untruncated priors only."""
+        classes = self.marginal_classes(state)
+        if classes is not None:
+            return self.class_log_marginal(state)[:, classes.of_row]
+        prior = self._prior(state, slice(None))
         increments = self._increments(state)
-        if self._classes is None:
-            self._classes = _classes(self.group, self.rows, increments) if self._fixed is not False else False
         with np.errstate(all="ignore"):
-            if self._classes is False:
-                prior = self._prior(state, slice(None))
-                return (normaliser(prior[0] + increments[0], prior[1] + increments[1])
-                        - normaliser(*prior))
-            representatives, of_row = self._classes
-            prior = self._prior(state, representatives)
-            posterior = (prior[0] + increments[0][:, representatives],
-                         prior[1] + increments[1][:, representatives])
-            return (normaliser(*posterior) - normaliser(*prior))[:, of_row]
+            return self._normaliser(prior[0] + increments[0], prior[1] + increments[1], prior)
+
+    def marginal_classes(self, state: State) -> MarginalClasses | None:
+        """Classes of rows with equal marginals, where the increments are fixed by the data:
+        rows with equal increments whose prior parameters are the same function of the same
+        positions. A rat-tumour model with 10^6 experiments has a few thousand distinct (y, n),
+        so each marginal is computed once per class."""
+        if self._classes is None:
+            increments = self._increments(state)
+            self._classes = False if self._fixed is False else _classes(self.group, self.rows, increments)
+        return self._classes or None
+
+    def class_log_marginal(self, state: State) -> np.ndarray:
+        """``(chains, classes)``: :meth:`log_marginal` at one row of each class."""
+        classes = self.marginal_classes(state)
+        params = state.parameters(self.group, classes.params, len(classes.representatives))
+        prior = self._prior_from(params)
+        increments = self._increments(state)
+        with np.errstate(all="ignore"):
+            return self._normaliser(prior[0] + increments[0][:, classes.representatives],
+                                    prior[1] + increments[1][:, classes.representatives], prior)
+
+    def _normaliser(self, first, second, prior):
+        normaliser = LOG_NORMALISERS[self.rule.family]
+        return normaliser(first, second) - normaliser(*prior)
 
     def _coefficients(self, state: State):
         """``(b, a)`` per child link: the updated node's coefficient and the intercept."""
@@ -361,17 +376,24 @@ class WishartStep:
         state.recompute(self.blanket.deterministic)
 
 
-def _classes(group, rows: np.ndarray, increments):
-    """``(representatives, of_row)``: positions in ``rows`` of one row per class of rows with
-    equal increments whose prior parameters are the same function of the same positions,
-    and each row's class; False where a parameter is not a plain gather (a ragged read, or a
-    constant that differs between elements)."""
+@dataclass(frozen=True)
+class MarginalClasses:
+    """Rows of a conjugate step sharing one log marginal (:meth:`ConjugateStep.marginal_classes`)."""
+
+    representatives: np.ndarray  # positions in the step's rows: one row of each class
+    of_row: np.ndarray  # each row's class
+    params: list  # the prior's parameters bound for the representatives only
+
+
+def _classes(group, rows: np.ndarray, increments) -> MarginalClasses | bool:
+    """Rows with equal increments whose prior parameters read the same positions (and equal
+    per-element constants); False where a parameter reads runs of different lengths."""
     k = len(rows)
     columns = [increments[0][0], increments[1][0]]  # fixed increments are the same in every chain
     for param in group.params:
         for node in nodes(param):
             if isinstance(node, Const) and node.per_element:
-                return False
+                columns.append(np.asarray(node.value)[rows])
             if isinstance(node, Ref):
                 if node.lengths is not None:
                     return False
@@ -382,5 +404,6 @@ def _classes(group, rows: np.ndarray, increments):
     starts = np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1))) if k else np.ones(0, bool)
     of_row = np.empty(k, np.int64)
     of_row[order] = np.cumsum(starts) - 1
-    return order[starts], of_row
-
+    representatives = order[starts]
+    return MarginalClasses(representatives, of_row,
+                           [restrict(p, rows[representatives]) for p in group.params])

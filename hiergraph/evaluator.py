@@ -82,6 +82,17 @@ def refs(expr):
     return (node for node in nodes(expr) if isinstance(node, Ref))
 
 
+def restrict(expr, rows: np.ndarray):
+    """The expression bound for the elements ``rows`` only; plain gathers, not ragged runs."""
+    if isinstance(expr, Const):
+        return Const(np.asarray(expr.value)[rows], True, expr.shape) if expr.per_element else expr
+    if isinstance(expr, Ref):
+        if expr.lengths is not None:
+            raise ValueError("a read of runs of different lengths cannot be restricted to rows")
+        return Ref(expr.var, expr.flat[rows], None, expr.span)
+    return Apply(expr.function, tuple(restrict(arg, rows) for arg in expr.args), expr.shape)
+
+
 def known_rows(expr, values: dict[str, np.ndarray], n: int) -> np.ndarray:
     """Which of the ``n`` elements read only known values (not NaN in ``values``).
 

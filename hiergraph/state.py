@@ -57,14 +57,16 @@ class State:
         target = group.target[rows]
         self.values[group.var][:, target] = np.reshape(values, (self.chains,) + target.shape)
 
-    def parameters(self, group: NodeGroup) -> list[np.ndarray]:
-        """Each parameter's values as ``(chains, size, *parameter shape)``."""
+    def parameters(self, group: NodeGroup, params=None, size: int | None = None) -> list[np.ndarray]:
+        """Each parameter's values as ``(chains, size, *parameter shape)``: the group's, or
+        ``params`` bound for ``size`` of its elements (:func:`hiergraph.evaluator.restrict`)."""
+        params, size = (group.params, group.size) if params is None else (params, size)
         out = []
-        for param, rank in zip(group.params, group.distribution.param_ranks):
+        for param, rank in zip(params, group.distribution.param_ranks):
             value = np.asarray(_dense(evaluate(param, self.values)), float)
             if rank and param.shape == ():  # a single value where a vector is expected
                 value = value[(...,) + (None,) * rank]
-            shape = (self.chains, group.size) + (value.shape[value.ndim - rank:] if rank else ())
+            shape = (self.chains, size) + (value.shape[value.ndim - rank:] if rank else ())
             out.append(value if value.shape == shape else np.broadcast_to(value, shape))
         return out
 

@@ -94,7 +94,7 @@ def _conjugate_step(model, chains, group):
     from hiergraph.state import State
 
     plan = compile_plan(model.graph, chains)
-    step = next(s for s in plan.steps if isinstance(s, ConjugateStep) and s.group.name == group)
+    step = next(s for p in plan.groups for s in p.steps if isinstance(s, ConjugateStep) and s.group.name == group)
     state = State(model.graph, chains)
     initialise(model.graph, state, [])
     return step, state
@@ -114,7 +114,7 @@ def test_beta_binomial_marginal_computed_once_per_class_of_equal_rows():
     state.values["a"][:] = [[0.5, 2.0], [1.5, 0.7], [3.0, 3.0]]
     state.values["b"][:] = [[4.0, 1.0], [2.5, 6.0], [0.2, 9.0]]
     marginal = step.log_marginal(state)
-    representatives, _ = step._classes
+    representatives = step.marginal_classes(state).representatives
     # (y, n, group): (1,10,1) for j = 1, 2, 7; (3,12,1); (1,10,2); (3,12,2); (0,10,2); (1,11,2)
     assert len(representatives) == 6
     a = state.values["a"][:, g - 1]
@@ -135,3 +135,24 @@ def test_conjugate_increments_follow_a_latent_child_precision():
         _, (weighted, precision) = step.posterior(state)
         np.testing.assert_allclose(precision, 0.5 + 3 * tau)
         np.testing.assert_allclose(weighted, tau * y.sum())
+
+
+def test_layer_drawn_once_per_sweep_where_collapsed_steps_follow_each_other():
+    """Rat tumours: theta's own draw and phi's redraw of theta are superseded by s's redraw
+    before anything reads theta; a draw that a step reads is kept."""
+    from hiergraph.collapsed import CollapsedSliceStep
+    from hiergraph.conjugacy import ConjugateStep
+    from hiergraph.samplers import SliceStep
+
+    text = ("model { for (j in 1:4) { y[j] ~ dbin(theta[j], 20)\n theta[j] ~ dbeta(a, b) }\n"
+            " phi ~ dunif(0, 1)\n s ~ dunif(0.05, 1)\n a <- phi / pow(s, 2)\n b <- (1 - phi) / pow(s, 2)\n")
+    y = np.array([1.0, 4.0, 2.0, 7.0])
+    steps = compile_plan(compile_model(text + "}", data={"y": y}).graph, 1).steps
+    assert [(type(s), s.group.name) for s in steps] == [(CollapsedSliceStep, "phi"), (CollapsedSliceStep, "s")]
+    assert [s.deferred for s in steps] == [{"theta[j]"}, set()]
+    # m's blanket reads theta[1] (through z): theta's own draw before it stays
+    steps = compile_plan(compile_model(text + " z ~ dbin(theta[1], m)\n m ~ dpois(s * 10) }",
+                                       data={"y": y, "z": 3}).graph, 1).steps
+    assert [(type(s), s.group.name) for s in steps] == [
+        (ConjugateStep, "theta[j]"), (SliceStep, "m"), (CollapsedSliceStep, "phi"), (CollapsedSliceStep, "s")]
+    assert [s.deferred for s in steps[2:]] == [{"theta[j]"}, set()]
