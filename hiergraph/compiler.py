@@ -32,6 +32,7 @@ from .conjugacy import ConjugateStep, DirichletStep, WishartStep, match
 from .consistency import known_parameters
 from .errors import ModelError
 from .model_graph import ModelGraph, NodeGroup
+from .scale_move import scale_moves
 from .samplers import EllipticalSliceStep, FiniteStep, ForwardStep, MetropolisStep, SliceStep
 
 FINITE_LIMIT = 50
@@ -50,6 +51,7 @@ class GroupPlan:
     why_not_conjugate: str = ""
     block: tuple = ()  # the names of the groups drawn jointly with this one
     collapsed: tuple = ()  # the conjugate child groups integrated out in its update
+    scale_move: str = ""  # the effects moved jointly with this scale node (:mod:`scale_move`)
 
 
 @dataclass(eq=False)
@@ -71,6 +73,8 @@ class Plan:
                 steps, note = "1", f"one block with {', '.join(plan.block)}"
             if plan.collapsed:
                 note = f"{', '.join(plan.collapsed)} integrated out; {note}".rstrip("; ")
+            if plan.scale_move:
+                note = f"then moved jointly with {plan.scale_move}; {note}".rstrip("; ")
             rows.append((plan.group.name, plan.sampler, elements, steps, note))
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
@@ -133,6 +137,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
              for p in plans}  # a block runs where its deepest member would
     nearest_data_first = sorted(plans, key=lambda p: -order[p.group.name])
     steps = drop_superseded_draws([s for plan in nearest_data_first for s in plan.steps])
+    steps += scale_moves(model, plans, chains, overrides)
     forward.sort(key=lambda step: depth[step.group.name])
     return Plan(plans, steps, forward)
 

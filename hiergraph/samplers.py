@@ -97,6 +97,12 @@ class SliceStep:
         if self.discrete:
             upper = upper + 1.0  # y in [lower, upper + 1) has floor(y) in lower..upper
             current = current + per_chain(rngs, lambda rng, c: rng.uniform(size=shape[1]))
+        self._slice(state, rngs, current, lower, upper, adapting)
+
+    def _slice(self, state: State, rngs, current, lower, upper, adapting: bool) -> None:
+        """One slice move of ``current`` ``(chains, k)`` under ``self.density``, which is
+        left set at the chosen point."""
+        shape = current.shape
         log_y = self.density(state, self._value(current)) - per_chain(
             rngs, lambda rng, c: rng.exponential(size=shape[1]))
         left, right = self._step_out(state, rngs, current, log_y, lower, upper)
