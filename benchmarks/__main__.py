@@ -1,5 +1,5 @@
-"""Regenerate benchmarks/RESULTS.md: graph_build.py, scaling.py and classic.py in turn, each
-with its defaults and ``--write``.
+"""Regenerate benchmarks/RESULTS.md: graph_build.py, sweep_cost.py, scaling.py and classic.py
+in turn, each with its defaults and ``--write``.
 
 From the project root::
 
@@ -20,6 +20,7 @@ from pathlib import Path
 # Each script, with its options for --quick: smaller problems and shorter runs.
 QUICK = {
     "graph_build.py": ["--sizes", "10000", "100000"],
+    "sweep_cost.py": ["--sizes", "1000", "100000", "--sweeps", "10"],
     "scaling.py": ["--sizes", "100", "1000", "--repeat", "1"],
     "classic.py": ["--scale", "0.1"],
 }
