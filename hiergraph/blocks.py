@@ -24,7 +24,8 @@ share a child), JAGS's trick for linear coefficients. Then
   such step from the current value), with precision the Fisher information
   ``diag(p0) + X' W X`` there, mixed with a little multivariate t so that a chain far out
   in the tails comes back; then each member is also updated componentwise (slice), so that
-  a chain keeps moving where the normal approximation is poor.
+  a chain keeps moving where the normal approximation is poor, unless every independent
+  part of the block accepted at least ``FOLLOW_BELOW`` of its proposals in the burn-in.
 """
 
 from __future__ import annotations
