@@ -44,18 +44,20 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each script's sweeps")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each program; medians reported")
     parser.add_argument("--write", action="store_true", help="record the table in RESULTS.md")
+    parser.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
+                        help="hiergraph's backend (auto)")
     args = parser.parse_args()
     jags = jags_version() or sys.exit("JAGS is not installed: apt-get install jags")
     scripts = [c for c in sorted(VOL1.glob("*/test*.cmd"))
                if not args.examples or c.parent.name in args.examples]
     rows = []
     for cmd in scripts:
-        result = compare(scaled(cmd, args.scale), args.repeat)
+        result = compare(scaled(cmd, args.scale), args.repeat, args.backend)
         rows.append({"key": [f"{cmd.parent.name}/{cmd.stem}"], **result})
         print(table(["test"], rows).splitlines()[-1], flush=True)
     length = "full length" if args.scale == 1 else f"at {args.scale:.0%} of its sweeps"
     text = (f"{measured()}: each volume-1 test script's model, data, inits, chains and thinning, "
-            f"{length}. {method(jags, args.repeat)}\n\n{table(['test'], rows)}")
+            f"{length}. {method(jags, args.repeat, args.backend)}\n\n{table(['test'], rows)}")
     print(text)
     if args.write:
         record("Sampling the classic BUGS examples", text)

@@ -20,7 +20,8 @@ script = read_script(sys.argv[1])
 model = script.compile()
 start = time.perf_counter()
 draws = model.draws(chains=script.chains, burn=script.burn, iter=script.iterations,
-                    thin=script.thin, seed=int(sys.argv[3]), monitor=script.monitors)
+                    thin=script.thin, seed=int(sys.argv[3]), monitor=script.monitors,
+                    backend=sys.argv[4])
 sampling = time.perf_counter() - start
 write_coda(draws, sys.argv[2])
 print(json.dumps({"sampling": sampling}))
@@ -70,8 +71,8 @@ def _jags(run: Path, setup: Path, out: Path) -> dict:
     return _result(whole, max(whole["seconds"] - setup_only["seconds"], 0.0), out)
 
 
-def _hiergraph(run: Path, out: Path, seed: int) -> dict:
-    whole = run_measured([sys.executable, "-c", HIERGRAPH_CHILD, run, out, seed])
+def _hiergraph(run: Path, out: Path, seed: int, backend: str) -> dict:
+    whole = run_measured([sys.executable, "-c", HIERGRAPH_CHILD, run, out, seed, backend])
     if whole["returncode"]:
         return {"error": whole["last_line"]}
     return _result(whole, json.loads(whole["stdout"])["sampling"], out)
@@ -84,10 +85,10 @@ def _medians(results: list[dict]) -> dict:
     return {key: float(np.median([r[key] for r in results])) for key in results[0]}
 
 
-def compare(script, repeat: int) -> dict:
-    """``script`` run ``repeat`` times by JAGS then by hiergraph (seeded with the repetition's
-    number; JAGS seeds itself afresh each run): ``{"jags": ..., "hiergraph": ...}``, each the
-    medians of :data:`MEASURES` or an error. A program that fails is not run again."""
+def compare(script, repeat: int, backend: str = "auto") -> dict:
+    """``script`` run ``repeat`` times by JAGS then by hiergraph on ``backend`` (seeded with the
+    repetition's number; JAGS seeds itself afresh each run): ``{"jags": ..., "hiergraph": ...}``,
+    each the medians of :data:`MEASURES` or an error. A program that fails is not run again."""
     runs = {"jags": [], "hiergraph": []}
     with tempfile.TemporaryDirectory() as tmp:
         run, setup = write_scripts(script, Path(tmp))
@@ -98,11 +99,11 @@ def compare(script, repeat: int) -> dict:
                 out = Path(tmp) / f"{name}{repetition}"
                 out.mkdir()
                 results.append(_jags(run, setup, out) if name == "jags" else
-                               _hiergraph(run, out, seed=repetition))
+                               _hiergraph(run, out, seed=repetition, backend=backend))
     return {name: _medians(results) for name, results in runs.items()}
 
 
-def method(jags: str, repeat: int) -> str:
+def method(jags: str, repeat: int, backend: str = "auto") -> str:
     """What the table's columns are, for the text above it."""
     runs = "once" if repeat == 1 else f"{repeat} times, alternately"
     medians = "" if repeat == 1 else "; each cell is the median over the runs"
@@ -113,7 +114,9 @@ def method(jags: str, repeat: int) -> str:
             f"without its updates (compile and initialize only, in another fresh process); MB "
             f"is peak resident memory; ESS is ArviZ's bulk ESS, the smallest over the monitored "
             f"scalars; ESS/s is ESS over wall seconds, run by run; the ratio is hiergraph's ESS/s "
-            f"over JAGS's.")
+            f"over JAGS's. hiergraph's backend: {backend} (numba compiles a model once and keeps "
+            f"the machine code in its cache folder: a model's first run pays for compiling, "
+            f"later runs load it).")
 
 
 def _cells(result: dict) -> list[str]:

@@ -156,12 +156,13 @@ class Model:
         """Sample, and return the draws as ArviZ's ``InferenceData``: groups ``posterior``,
         ``sample_stats`` (``deviance``), ``observed_data`` and ``constant_data``. The options
         are :meth:`draws`'s: ``chains``, ``burn``, ``iter``, ``thin``, ``seed``, ``monitor``,
-        ``overrides``, ``out``, ``formats``, ``progress``."""
+        ``overrides``, ``out``, ``formats``, ``progress``, ``backend``."""
         return self.inference_data(self.draws(**options))
 
     def draws(self, *, chains: int = 4, burn: int = 1000, iter: int = 1000, thin: int = 1,
               seed: int | None = None, monitor=None, overrides: dict | None = None,
-              out=None, formats=("coda",), progress: bool | Progress | None = False) -> Draws:
+              out=None, formats=("coda",), progress: bool | Progress | None = False,
+              backend: str = "auto") -> Draws:
         """Run ``chains`` chains: ``burn`` sweeps in which the samplers adapt, then ``iter``
         sweeps keeping every ``thin``-th; the monitored draws as plain arrays.
 
@@ -172,7 +173,9 @@ class Model:
         ``progress`` shows the phase, speed and time left on stderr (None: when stderr is a
         terminal). Ctrl-C stops after the current sweep, writes what was drawn, and raises
         :class:`~hiergraph.sampling.SamplingInterrupted` (a KeyboardInterrupt) whose
-        ``draws`` hold it.
+        ``draws`` hold it. ``backend``: ``numba`` runs the sweeps compiled (:mod:`hiergraph.jit`),
+        ``numpy`` in the numpy engine, ``auto`` compiled where numba is installed and compiles
+        every step of the plan.
         """
         check_run_lengths(chains, burn, iter, thin)
         monitors = resolve_monitors(self.graph, monitor)
@@ -181,7 +184,7 @@ class Model:
             return sample(self.graph, self.plan(chains, overrides), chains=chains, burn=burn,
                           iterations=iter, thin=thin, seed=seed, inits=self.inits,
                           monitors=monitors, outputs=_outputs(out, formats),
-                          convert=self.inference_data, progress=display)
+                          convert=self.inference_data, progress=display, backend=backend)
         finally:
             if display is not progress:
                 display.close()

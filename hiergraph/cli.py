@@ -13,6 +13,8 @@ import sys
 
 from . import __version__
 from .api import compile_model
+from .engine import BACKENDS
+from .jit import status as backend_status
 from .jags_script import read_script
 from .outputs import FORMATS as OUTPUT_FORMATS, Output, read_draws
 from .progress import Progress
@@ -150,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="coda (JAGS's CODAindex.txt, CODAchainK.txt), csv (draws.csv) or "
                              "netcdf (draws.nc, ArviZ's InferenceData); may be repeated (coda)")
     for sub in (sample, run, ppc_, plot, eb):
+        sub.add_argument("--backend", choices=BACKENDS, default="auto",
+                         help="numba: sweeps compiled to machine code (pip install "
+                              "'hiergraph[fast]'); numpy: the numpy engine; auto (default): "
+                              "numba where it is installed and compiles every step")
         sub.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed (default: a new one, printed)")
         sub.add_argument("--quiet", action="store_true", help="no progress line and no summary")
@@ -186,7 +192,10 @@ def _warned(model, progress: Progress | None = None):
 
 
 def _compile(args) -> int:
-    print(_load(args).samplers)
+    model = _load(args)
+    plan = model.plan()
+    print(plan)
+    print(f"\n{backend_status(model.graph, plan)}")
     return 0
 
 
@@ -196,7 +205,7 @@ def _sample(args) -> int:
         model = _load(args, progress)
         return _sampled(args, progress, [output], lambda: model.draws(
             chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed,
-            monitor=args.monitor, out=output, progress=progress))
+            monitor=args.monitor, out=output, progress=progress, backend=args.backend))
 
 
 def _run(args) -> int:
@@ -207,7 +216,7 @@ def _run(args) -> int:
         model = _warned(script.compile(), progress)
         options = script.sampling(args.out)
         return _sampled(args, progress, options["out"], lambda: model.draws(
-            **options, seed=args.seed, progress=progress))
+            **options, seed=args.seed, progress=progress, backend=args.backend))
 
 
 def _sampled(args, progress: Progress, outputs: list[Output], draw) -> int:
@@ -251,7 +260,8 @@ def _statistics(args) -> list[str]:
 
 
 def _lengths(args) -> dict:
-    return dict(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed)
+    return dict(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed,
+                backend=args.backend)
 
 
 def _ppc(args) -> int:

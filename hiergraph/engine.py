@@ -209,20 +209,47 @@ def check_run_lengths(chains: int, burn: int, iterations: int, thin: int) -> Non
             raise UsageError(f"{what} must not be negative, not {value}")
 
 
+BACKENDS = ("auto", "numpy", "numba")
+
+
+def compiled_sweep(model: ModelGraph, plan: Plan, monitors, backend: str):
+    """The Plan compiled by the numba backend (:mod:`hiergraph.jit`), or None for the numpy
+    engine: ``numba`` insists, ``auto`` compiles where numba is installed and the Plan's
+    steps are all ones the code generator writes."""
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    if backend == "numpy":
+        return None
+    from . import jit
+    if not jit.available():
+        if backend == "numba":
+            raise UsageError("the numba backend needs numba: pip install 'hiergraph[fast]'")
+        return None
+    from .jit import codegen, runner
+    try:
+        return runner.compile_plan(model, plan, monitors)
+    except codegen.NotCompilable as reason:
+        if backend == "numba":
+            raise UsageError(f"the numba backend cannot compile this model yet: {reason}; "
+                             f"the numpy backend can run it") from None
+        return None
+
+
 def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int = 1,
         seed: int | None = None, inits: list[dict] | None = None, monitors=None,
-        on_draw=None, on_sweep=None) -> Draws:
+        on_draw=None, on_sweep=None, backend: str = "numpy") -> Draws:
     """Burn in, then sample; keep every ``thin``-th sweep of the monitored nodes.
 
     ``on_draw(iteration, row)`` (optional) sees each saved draw as it is made; ``row`` is
     that draw's own storage in the returned values (chains x scalars), kept as it is, so a
     caller may hold on to it without copying. ``on_sweep(sweep)`` (optional) is called after
     every sweep, burn-in included: for progress, and to stop a run cleanly between sweeps
-    by raising.
+    by raising. ``backend`` is one of :data:`BACKENDS` (see :func:`compiled_sweep`).
     """
     check_run_lengths(chains, burn, iterations, thin)
     inits = inits or []
     monitors = monitors if monitors is not None else default_monitors(model)
+    compiled = compiled_sweep(model, plan, monitors, backend)
     rngs, seed = chain_generators(seed, chains, inits)
     state = State(model, chains)
     try:
@@ -235,6 +262,16 @@ def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: in
     saved = iterations // thin
     values = np.empty((chains, saved, len(labels)))
     numbers = burn + thin * np.arange(1, saved + 1)
+    if compiled is not None:
+        from .jit import runner
+
+        def saved_draw(k: int) -> None:
+            if on_draw is not None:
+                on_draw(int(numbers[k]), values[:, k])
+
+        runner.run(compiled, state, rngs, burn=burn, saved=saved, thin=thin, values=values,
+                   on_saved=saved_draw, on_sweep=on_sweep or (lambda sweep: None))
+        return Draws(labels, values, numbers, seed, chains)
     k = 0
     for sweep in range(1, burn + saved * thin + 1):
         adapting = sweep <= burn

@@ -125,8 +125,8 @@ class _Recorder:
 
 def sample(graph: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int,
            seed: int | None, inits: list[dict], monitors: list[Monitor], outputs: list[Output],
-           convert: Callable, progress: Progress) -> Draws:
-    """Run ``plan``, writing ``outputs``.
+           convert: Callable, progress: Progress, backend: str = "auto") -> Draws:
+    """Run ``plan``, writing ``outputs``, on ``backend`` (:func:`hiergraph.engine.compiled_sweep`).
 
     ``convert`` turns draws into InferenceData for NetCDF. Raises
     :class:`SamplingInterrupted` if stopped.
@@ -151,7 +151,7 @@ def sample(graph: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations:
                 finished = run(graph, plan, chains=chains, burn=burn, iterations=iterations,
                                thin=thin, seed=seed, inits=inits,
                                monitors=monitors + [_DEVIANCE] * hidden_deviance,
-                               on_draw=recorder.add, on_sweep=each_sweep)
+                               on_draw=recorder.add, on_sweep=each_sweep, backend=backend)
             except (_Stop, KeyboardInterrupt):
                 draws = recorder.draws()
                 writers.save(draws)

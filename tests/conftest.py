@@ -44,3 +44,19 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
     """``hiergraph ARGS`` in a subprocess, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "hiergraph", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_compile_cache(tmp_path_factory):
+    """The numba backend's cache (hiergraph.jit.runner) in a folder of this session's own, for
+    this process and the command lines it starts: every model is compiled afresh, as on a new
+    machine, and the user's cache is left alone."""
+    import os
+
+    previous = os.environ.get("HIERGRAPH_CACHE")
+    os.environ["HIERGRAPH_CACHE"] = str(tmp_path_factory.mktemp("hiergraph-cache"))
+    yield
+    if previous is None:
+        del os.environ["HIERGRAPH_CACHE"]
+    else:
+        os.environ["HIERGRAPH_CACHE"] = previous

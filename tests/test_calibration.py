@@ -154,7 +154,8 @@ def lag1_autocorrelation(draws: np.ndarray) -> float:
     return float(np.nanmean(ratio))  # a chain that never moved has no autocorrelation
 
 
-def sample(spec: str, simulated: Simulated, settings: Settings, thin: int, seed: int, overrides=None):
+def sample(spec: str, simulated: Simulated, settings: Settings, thin: int, seed: int, overrides=None,
+           backend: str = "numpy"):
     """One run over the replicates: the plan and each checked quantity's draws."""
     model = compile_model(spec, data=simulated.data)
     plan = compile_plan(model.graph, settings.chains, overrides)
@@ -162,7 +163,8 @@ def sample(spec: str, simulated: Simulated, settings: Settings, thin: int, seed:
     per_chain = settings.draws // settings.chains
     result = run(model.graph, plan, chains=settings.chains, burn=settings.burn,
                  iterations=per_chain * thin, thin=thin, seed=seed,
-                 inits=[simulated.inits] if simulated.inits else [], monitors=monitors)
+                 inits=[simulated.inits] if simulated.inits else [], monitors=monitors,
+                 backend=backend)
     draws = {}
     for monitor, (name, truth) in zip(monitors, simulated.truths.items()):
         columns = [result.labels.index(label) for label in monitor.labels]
@@ -414,7 +416,7 @@ ALL_MODELS = {**MODELS, **SLOW_MODELS}
 
 
 @functools.lru_cache(maxsize=None)
-def calibrate(name: str, settings: Settings, wrong: bool = False) -> Calibration:
+def calibrate(name: str, settings: Settings, wrong: bool = False, backend: str = "numpy") -> Calibration:
     """Sample every replicate's posterior, ``batch`` replicates a run; keep the draws of the
     checked quantities. Cached: one run per model and settings, shared by the tests."""
     case = ALL_MODELS[name]
@@ -423,7 +425,7 @@ def calibrate(name: str, settings: Settings, wrong: bool = False) -> Calibration
     for k, start in enumerate(range(0, settings.replicates, batch)):
         simulated = case.simulate(min(batch, settings.replicates - start), case.seed + 1000 * k, wrong)
         plan, kept = sample(case.spec, simulated, settings, case.thin, case.seed + 1 + 1000 * k,
-                            case.overrides)
+                            case.overrides, backend)
         plans.append(plan)
         draws.append(kept)
         truths.append(simulated.truths)
@@ -448,6 +450,19 @@ def scaled(factor: float):
 def test_simulation_based_calibration(name):
     calibration = calibrate(name, FAST)
     assert calibration.samplers == MODELS[name].samplers, calibration.report()
+    assert calibration.passes(), calibration.report()
+
+
+# the models whose every sampler the numba backend compiles (hiergraph.jit)
+COMPILED = ("normal-hierarchy-nested-index", "mixture-bernoulli-indicator", "rat-tumours-beta-binomial",
+            "abundance-latent-count")
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_simulation_based_calibration_compiled(name):
+    """The numba backend's sweeps calibrate too: same models, same seeds, its own code."""
+    pytest.importorskip("numba")
+    calibration = calibrate(name, FAST, backend="numba")
     assert calibration.passes(), calibration.report()
 
 

@@ -477,8 +477,10 @@ def test_cli_compile_prints_each_latent_group_with_its_sampler(cli_files):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:2] == ["node", "group"]
-    rows = {line.split()[0]: line.split()[1] for line in lines[1:] if line.strip()}
+    table = lines[1:lines.index("")]  # then a blank line and the backend that will sample it
+    rows = {line.split()[0]: line.split()[1] for line in table}
     assert rows == {"theta": "slice", "lam": "conjugate_gamma_poisson"}
+    assert lines[-1].startswith("backend: ")
     assert "not conjugate:" in next(line for line in lines if line.startswith("theta"))
 
 

@@ -1,0 +1,33 @@
+"""The numba backend: a Plan's whole sweep compiled to machine code.
+
+The numpy engine (:mod:`hiergraph.engine`) pays Python's overhead on every step of every
+sweep: a fraction of a millisecond each, which on the small classic models is all of the
+run. This backend writes each Plan out as the scalar loops of one Python module
+(:mod:`hiergraph.jit.codegen`), compiles it with numba, and runs many sweeps per call
+(:mod:`hiergraph.jit.runner`), so that a sweep of a small model costs microseconds.
+
+numba is optional (``pip install hiergraph[fast]``). Where it is missing, or a Plan has a
+step the code generator does not know, the numpy engine runs instead; both draw from the
+same posterior (tests/test_jit.py), though not the same stream of numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+
+def available() -> bool:
+    """Whether numba can be imported here."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def status(model, plan) -> str:
+    """One line for ``hiergraph compile``: whether sampling this Plan runs compiled."""
+    if not available():
+        return "backend: numpy (numba is not installed: pip install 'hiergraph[fast]')"
+    from .codegen import NotCompilable, write
+    try:
+        write(model, plan, [])
+    except NotCompilable as reason:
+        return f"backend: numpy (the numba backend does not compile {reason} yet)"
+    return "backend: numba (every step compiles)"

@@ -1,0 +1,105 @@
+"""Compiling a Plan's generated module with numba, and running chains in it.
+
+The module is written to a cache folder under a name made from a hash of its source and of
+the kernels it calls, and imported from there, so numba's own cache (``cache=True``) keeps
+the machine code between runs: a model is compiled once, not every time it is sampled.
+The cache is ``$HIERGRAPH_CACHE`` or ``~/.cache/hiergraph``.
+
+Sweeps run in chunks, one call per chain per chunk, each chunk about
+``CHUNK_SECONDS`` long; between chunks the caller sees the draws and the progress, and may
+stop the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import codegen
+
+CHUNK_SECONDS = 0.25
+
+
+def cache_folder() -> Path:
+    root = os.environ.get("HIERGRAPH_CACHE") or Path.home() / ".cache" / "hiergraph"
+    return Path(root) / "jit"
+
+
+@dataclass
+class Compiled:
+    """A Plan's generated module and the arrays its functions read."""
+
+    module: object
+    tables: codegen.Tables
+    path: Path
+
+
+def compile_plan(model, plan, monitors) -> Compiled:
+    """The Plan's module, imported; :class:`~hiergraph.jit.codegen.NotCompilable` if it has a
+    step the code generator cannot write."""
+    import numba
+
+    source, tables = codegen.write(model, plan, monitors)
+    kernels = Path(__file__).with_name("scalar.py").read_bytes()
+    digest = hashlib.sha256(source.encode() + kernels + numba.__version__.encode()).hexdigest()[:20]
+    folder = cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"sweep_{digest}.py"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(source)
+        partial.replace(path)  # atomic: a concurrent run sees the whole file or none
+    name = f"hiergraph_sweep_{digest}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return Compiled(module, tables, path)
+
+
+def _chain_arrays(state, tables: codegen.Tables, chain: int) -> tuple:
+    arrays = []
+    for name in tables.variables:
+        values = state.values[name]
+        if values.ndim == 2:
+            arrays.append(values[chain])  # a view: the chain's values are updated in place
+        else:
+            arrays.append(np.ascontiguousarray(values, np.float64))
+    return tuple(arrays)
+
+
+def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, values: np.ndarray,
+        on_saved, on_sweep) -> None:
+    """Burn in and sample every chain into ``values`` (chains, saved, scalars).
+
+    ``on_saved(k)`` is called once draw ``k`` of every chain is made, ``on_sweep(sweep)``
+    after every sweep (both after each chunk)."""
+    tables = compiled.tables
+    ints, floats = tuple(tables.ints), tuple(tables.floats)
+    chains = [(_chain_arrays(state, tables, c),
+               tuple(np.full(length, initial) for length, initial in tables.memory))
+              for c in range(state.chains)]
+    sweeps = compiled.module.sweeps
+    total, sweep, k, chunk = burn + saved * thin, 1, 0, 1
+    while sweep <= total:
+        count = min(chunk, total - sweep + 1)
+        start = time.perf_counter()
+        for c, (arrays, memory) in enumerate(chains):
+            made = sweeps(arrays, ints, floats, memory, rngs[c], sweep, count, burn, thin, *tables.monitored,
+                          values[c], k)
+        for kept in range(k, made):
+            on_saved(kept)
+        for done in range(sweep, sweep + count):
+            on_sweep(done)
+        k, sweep = made, sweep + count
+        elapsed = time.perf_counter() - start
+        chunk = max(1, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-6))))

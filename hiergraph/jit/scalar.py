@@ -1,0 +1,328 @@
+"""Scalar kernels the generated sweeps call: the language's functions, the distributions'
+log densities, supports and draws, and the conjugate families' log normalisers.
+
+Each is the one-value form of its numpy twin in :mod:`hiergraph.functions` and
+:mod:`hiergraph.distributions` (same formulas, JAGS's parameterisations), and follows the
+same convention as ``State.log_density``: ``-inf`` outside the support and for invalid
+parameters. tests/test_jit.py checks every kernel against its twin.
+
+The code generator names kernels by pattern: ``lp_<dist>(x, *params)`` log density,
+``rv_<dist>(rng, *params)`` a draw, ``fn_<function>`` a function, ``normaliser_<family>``; see :data:`hiergraph.jit.codegen.FUNCTION_KERNELS`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+kernel = njit(cache=True, error_model="numpy", nogil=True)
+
+INF = math.inf
+LOG_2PI = math.log(2 * math.pi)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+@kernel
+def xlogy(a, x):
+    return 0.0 if a == 0 else a * np.log(x)
+
+
+@kernel
+def xlog1py(a, x):
+    return 0.0 if a == 0 else a * np.log1p(x)
+
+
+@kernel
+def lbeta(a, b):
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+@kernel
+def inside(x, lower, upper, discrete):
+    """Is ``x`` a possible value: finite, within [lower, upper], whole if discrete."""
+    if not (x >= lower and x <= upper) or math.isinf(x):
+        return False
+    return not discrete or x == np.floor(x)
+
+
+@kernel
+def finite_or_minus_inf(value):
+    return value if value == value else -INF
+
+
+# -- functions -------------------------------------------------------------------------------
+
+@kernel
+def fn_ilogit(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@kernel
+def fn_logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+@kernel
+def fn_phi(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@kernel
+def fn_cloglog(p):
+    return np.log(-np.log1p(-p))
+
+
+@kernel
+def fn_icloglog(x):
+    return -np.expm1(-np.exp(x))
+
+
+@kernel
+def fn_round(x):
+    return np.floor(x + 0.5) if x >= 0 else np.ceil(x - 0.5)
+
+
+@kernel
+def fn_loggam(x):
+    return math.lgamma(x) if x > 0 or x != np.floor(x) else INF
+
+
+@kernel
+def fn_logfact(x):
+    return fn_loggam(x + 1.0)
+
+
+# -- log densities, JAGS's parameterisations ---------------------------------------------------
+
+@kernel
+def lp_dnorm(x, mu, tau):
+    if not (tau > 0) or not inside(x, -INF, INF, False):
+        return -INF
+    return finite_or_minus_inf(0.5 * (math.log(tau) - LOG_2PI) - 0.5 * tau * (x - mu) ** 2)
+
+
+@kernel
+def lp_dlnorm(x, mu, tau):
+    if not (tau > 0) or not inside(x, 0.0, INF, False) or x == 0:
+        return -INF
+    log_x = math.log(x)
+    return finite_or_minus_inf(0.5 * (math.log(tau) - LOG_2PI) - log_x - 0.5 * tau * (log_x - mu) ** 2)
+
+
+@kernel
+def lp_dgamma(x, shape, rate):
+    if not (shape > 0 and rate > 0) or not inside(x, 0.0, INF, False):
+        return -INF
+    return finite_or_minus_inf(shape * math.log(rate) + xlogy(shape - 1, x) - rate * x - math.lgamma(shape))
+
+
+@kernel
+def lp_dexp(x, rate):
+    if not (rate > 0) or not inside(x, 0.0, INF, False):
+        return -INF
+    return math.log(rate) - rate * x
+
+
+@kernel
+def lp_dchisqr(x, k):
+    if not (k > 0) or not inside(x, 0.0, INF, False):
+        return -INF
+    half = k / 2
+    return finite_or_minus_inf(xlogy(half - 1, x) - x / 2 - half * math.log(2.0) - math.lgamma(half))
+
+
+@kernel
+def lp_dbeta(x, a, b):
+    if not (a > 0 and b > 0) or not inside(x, 0.0, 1.0, False):
+        return -INF
+    return finite_or_minus_inf(xlogy(a - 1, x) + xlog1py(b - 1, -x) - lbeta(a, b))
+
+
+@kernel
+def lp_dunif(x, a, b):
+    if not (a < b) or not inside(x, a, b, False):
+        return -INF
+    return -math.log(b - a)
+
+
+@kernel
+def lp_dt(x, mu, tau, k):
+    if not (tau > 0 and k > 0) or not inside(x, -INF, INF, False):
+        return -INF
+    return (math.lgamma((k + 1) / 2) - math.lgamma(k / 2) + 0.5 * math.log(tau / (k * math.pi))
+            - (k + 1) / 2 * np.log1p(tau * (x - mu) ** 2 / k))
+
+
+@kernel
+def lp_dlogis(x, mu, tau):
+    if not (tau > 0) or not inside(x, -INF, INF, False):
+        return -INF
+    u = tau * (x - mu)
+    return math.log(tau) - u - 2 * np.logaddexp(0.0, -u)
+
+
+@kernel
+def lp_ddexp(x, mu, tau):
+    if not (tau > 0) or not inside(x, -INF, INF, False):
+        return -INF
+    return math.log(tau / 2) - tau * abs(x - mu)
+
+
+@kernel
+def lp_dweib(x, v, lam):
+    if not (v > 0 and lam > 0) or not inside(x, 0.0, INF, False):
+        return -INF
+    return finite_or_minus_inf(math.log(v * lam) + xlogy(v - 1, x) - lam * x ** v)
+
+
+@kernel
+def lp_dpar(x, a, c):
+    if not (a > 0 and c > 0) or not inside(x, c, INF, False):
+        return -INF
+    return math.log(a) + a * math.log(c) - (a + 1) * math.log(x)
+
+
+@kernel
+def lp_dbern(x, p):
+    if not (p >= 0 and p <= 1) or not inside(x, 0.0, 1.0, True):
+        return -INF
+    return finite_or_minus_inf(xlogy(x, p) + xlog1py(1 - x, -p))
+
+
+@kernel
+def whole(n):
+    return n >= 0 and not math.isinf(n) and n == np.floor(n)
+
+
+@kernel
+def lp_dbin(x, p, n):
+    if not (p >= 0 and p <= 1 and whole(n)) or not inside(x, 0.0, n, True):
+        return -INF
+    return finite_or_minus_inf(math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
+                               + xlogy(x, p) + xlog1py(n - x, -p))
+
+
+@kernel
+def lp_dpois(x, lam):
+    if not (lam >= 0) or not inside(x, 0.0, INF, True):
+        return -INF
+    return finite_or_minus_inf(xlogy(x, lam) - lam - math.lgamma(x + 1))
+
+
+@kernel
+def lp_dnegbin(x, p, r):
+    if not (p > 0 and p <= 1 and r >= 0) or not inside(x, 0.0, INF, True):
+        return -INF
+    if r == 0:  # a point mass at 0, as in JAGS
+        return 0.0 if x == 0 else -INF
+    return finite_or_minus_inf(math.lgamma(x + r) - math.lgamma(r) - math.lgamma(x + 1)
+                               + xlogy(r, p) + xlog1py(x, -p))
+
+
+# -- draws -----------------------------------------------------------------------------------
+
+@kernel
+def rv_dnorm(rng, mu, tau):
+    return mu + rng.standard_normal() / math.sqrt(tau)
+
+
+@kernel
+def rv_dlnorm(rng, mu, tau):
+    return math.exp(mu + rng.standard_normal() / math.sqrt(tau))
+
+
+@kernel
+def rv_dgamma(rng, shape, rate):
+    return rng.standard_gamma(shape) / rate
+
+
+@kernel
+def rv_dexp(rng, rate):
+    return rng.standard_exponential() / rate
+
+
+@kernel
+def rv_dchisqr(rng, k):
+    return 2.0 * rng.standard_gamma(k / 2)
+
+
+@kernel
+def rv_dbeta(rng, a, b):
+    return rng.beta(a, b)
+
+
+@kernel
+def rv_dunif(rng, a, b):
+    return a + (b - a) * rng.random()
+
+
+@kernel
+def rv_dt(rng, mu, tau, k):
+    return mu + rng.standard_t(k) / math.sqrt(tau)
+
+
+@kernel
+def rv_dlogis(rng, mu, tau):
+    u = rng.random()
+    return mu + math.log(u / (1 - u)) / tau
+
+
+@kernel
+def rv_ddexp(rng, mu, tau):
+    magnitude = rng.standard_exponential() / tau
+    return mu + magnitude if rng.random() < 0.5 else mu - magnitude
+
+
+@kernel
+def rv_dweib(rng, v, lam):
+    return (rng.standard_exponential() / lam) ** (1 / v)
+
+
+@kernel
+def rv_dpar(rng, a, c):
+    return c * (1 - rng.random()) ** (-1 / a)
+
+
+@kernel
+def rv_dbern(rng, p):
+    return 1.0 if rng.random() < p else 0.0
+
+
+@kernel
+def rv_dbin(rng, p, n):
+    return float(rng.binomial(int(n), p))
+
+
+@kernel
+def rv_dpois(rng, lam):
+    return float(rng.poisson(lam))
+
+
+@kernel
+def rv_dnegbin(rng, p, r):
+    if r == 0:
+        return 0.0
+    return float(rng.poisson(rng.standard_gamma(r) * (1 - p) / p))
+
+
+# -- conjugate families' log normalisers (hiergraph.conjugacy.LOG_NORMALISERS) ------------------
+
+@kernel
+def normaliser_beta(a, b):
+    return lbeta(a, b)
+
+
+@kernel
+def normaliser_gamma(shape, rate):
+    return math.lgamma(shape) - shape * math.log(rate)
+
+
+@kernel
+def normaliser_normal(weighted, precision):
+    return 0.5 * weighted ** 2 / precision - 0.5 * math.log(precision)

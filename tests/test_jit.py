@@ -1,0 +1,182 @@
+"""The numba backend (hiergraph.jit): its kernels against their numpy twins, the generated
+module's deviance against the numpy engine's, draws against exact distributions, and the
+choice between backends. Whole sweeps are checked by simulation-based calibration
+(tests/test_calibration.py, ``test_simulation_based_calibration_compiled``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from hiergraph.api import compile_model  # noqa: E402
+from hiergraph.distributions import DISTRIBUTIONS  # noqa: E402
+from hiergraph.engine import compiled_sweep, default_monitors, deviance, initialise, run  # noqa: E402
+from hiergraph.errors import UsageError  # noqa: E402
+from hiergraph.functions import FUNCTIONS  # noqa: E402
+from hiergraph.jit import codegen, scalar  # noqa: E402
+from hiergraph.state import State  # noqa: E402
+
+from checks import assert_exact_draws  # noqa: E402
+
+VALUES = [-1.5, 0.0, 0.3, 1.0, 2.0, 2.5, 7.0, math.inf, math.nan]
+# parameter values per distribution: valid ones, and invalid ones (which give -inf)
+PARAMETERS = {
+    "dnorm": [(0.5, 2.0), (-1.0, 0.1), (0.0, 0.0), (0.0, -1.0)],
+    "dt": [(0.5, 2.0, 3.0), (0.0, 1.0, 0.5), (0.0, 1.0, 0.0)],
+    "dlogis": [(0.5, 2.0), (0.0, -1.0)],
+    "ddexp": [(0.5, 2.0), (0.0, 0.0)],
+    "dlnorm": [(0.5, 2.0), (0.0, -1.0)],
+    "dgamma": [(2.0, 3.0), (0.5, 1.0), (1.0, 2.0), (0.0, 1.0)],
+    "dexp": [(2.0,), (-1.0,)],
+    "dchisqr": [(3.0,), (1.0,), (0.0,)],
+    "dweib": [(2.0, 0.5), (0.7, 1.0), (1.0, -1.0)],
+    "dpar": [(2.0, 1.0), (0.5, 0.2), (1.0, 0.0)],
+    "dbeta": [(2.0, 3.0), (0.5, 0.5), (0.0, 1.0)],
+    "dunif": [(0.0, 1.0), (-2.0, 2.5), (1.0, 1.0)],
+    "dbern": [(0.3,), (1.0,), (1.5,)],
+    "dbin": [(0.3, 7.0), (0.0, 2.0), (0.3, 2.5), (-0.1, 3.0)],
+    "dpois": [(2.5,), (0.0,), (-1.0,)],
+    "dnegbin": [(0.3, 2.0), (0.5, 0.0), (1.0, 3.0), (0.0, 2.0)],
+}
+
+
+def _numpy_log_density(name, x, params):
+    """What ``State.log_density`` makes of the registry's logpdf: nan is -inf."""
+    with np.errstate(all="ignore"):
+        value = float(DISTRIBUTIONS[name].logpdf(x, *params))
+    return -math.inf if math.isnan(value) else value
+
+
+def test_every_compiled_distribution_has_its_cases_here():
+    assert set(PARAMETERS) == set(codegen.SUPPORT)
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+def test_log_density_kernels_match_the_registry(name):
+    kernel = getattr(scalar, f"lp_{name}")
+    for params in PARAMETERS[name]:
+        for x in VALUES:
+            expected = _numpy_log_density(name, x, params)
+            got = kernel(x, *params)
+            assert got == pytest.approx(expected, rel=1e-11, abs=1e-12), (name, x, params, got, expected)
+
+
+FUNCTION_POINTS = [-3.0, -0.5, 0.0, 0.2, 0.5, 1.0, 2.5, 40.0, -800.0, math.nan]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in codegen.FUNCTION_KERNELS.items() if f.startswith("fn_")))
+def test_function_kernels_match_the_registry(name):
+    kernel = getattr(scalar, codegen.FUNCTION_KERNELS[name].split("(")[0])
+    for x in FUNCTION_POINTS:
+        with np.errstate(all="ignore"):
+            expected = float(FUNCTIONS[name].compute(np.array(x)))
+        got = kernel(x)
+        if math.isnan(expected):
+            assert math.isnan(got), (name, x, got)
+        else:
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, x, got, expected)
+
+
+DRAWN = {"dnorm": (0.5, 2.0), "dt": (0.5, 2.0, 4.0), "dlogis": (0.5, 2.0), "ddexp": (-1.0, 3.0),
+         "dlnorm": (0.2, 4.0), "dgamma": (2.5, 3.0), "dexp": (2.0,), "dchisqr": (3.0,),
+         "dweib": (2.0, 0.5), "dpar": (6.0, 1.5), "dbeta": (2.0, 3.0), "dunif": (-2.0, 2.5),
+         "dbern": (0.3,), "dbin": (0.3, 7.0), "dpois": (2.5,), "dnegbin": (0.3, 2.0)}
+
+
+def test_every_compiled_distribution_is_drawn_here():
+    assert set(DRAWN) == set(codegen.SUPPORT)
+
+
+@pytest.mark.parametrize("name", sorted(DRAWN))
+def test_draw_kernels_follow_the_distribution(name):
+    family = DISTRIBUTIONS[name].family
+    exact = family.dist(*family.to_scipy(*DRAWN[name]))
+    rng = np.random.default_rng(7)
+    draw = getattr(scalar, f"rv_{name}")
+    draws = np.array([draw(rng, *DRAWN[name]) for _ in range(4000)])
+    if DISTRIBUTIONS[name].discrete:  # a KS test is not for discrete draws: mean and variance
+        mean, var = exact.stats()
+        assert abs(draws.mean() - mean) < 4 * math.sqrt(var / len(draws))
+        assert np.isin(draws, np.arange(0, 100)).all()
+        assert abs(draws.var() - var) < 0.1 * var
+    elif name == "dt":  # heavy tails: its variance's standard error is too wide to test
+        from scipy import stats
+        assert stats.kstest(draws, exact.cdf).pvalue > 1e-3
+    else:
+        assert_exact_draws(draws, exact)
+
+
+SURVIVAL = """model {
+  for (i in 1:N) {
+    y[i] ~ dpois(mu[i])
+    log(mu[i]) <- a + b * x[i] + u[g[i]]
+    w[i] ~ dgamma(2, rate)
+    c[i] ~ dbin(p, 4)
+  }
+  for (j in 1:3) { u[j] ~ dnorm(0, tau) }
+  a ~ dnorm(0, 0.01)
+  b ~ dt(0, 1, 3)
+  tau ~ dgamma(1, 1)
+  rate ~ dexp(1)
+  p ~ dbeta(1, 1)
+}"""
+# every sampler the code generator writes: slice (u, a, b; tau forced to its conjugate draw,
+# which turns off the scale group move), conjugate gamma and beta, forward draws of nothing
+SLICED = {"u[j]": "slice", "a": "slice", "b": "slice", "tau": "conjugate"}
+SURVIVAL_DATA = {"N": 6, "y": [1, 0, 3, 2, 5, 1], "x": [0.1, -0.4, 1.2, 0.3, 0.9, -1.0],
+                 "g": [1, 1, 2, 2, 3, 3], "w": [0.5, 1.5, 2.0, 0.7, 1.1, 3.2], "c": [0, 1, 2, 4, 3, 1]}
+
+
+def test_the_generated_deviance_is_the_engines():
+    model = compile_model(SURVIVAL, data=SURVIVAL_DATA, inits={"a": 0.3, "b": -0.2, "u": [0.1, -0.2, 0.05]})
+    plan = model.plan(1, overrides=SLICED)
+    compiled = compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
+    state = State(model.graph, 1)
+    initialise(model.graph, state, model.inits)
+    arrays = tuple(state.values[name][0] if state.values[name].ndim == 2 else np.ascontiguousarray(state.values[name])
+                   for name in compiled.tables.variables)
+    generated = compiled.module.deviance(arrays, tuple(compiled.tables.ints), tuple(compiled.tables.floats))
+    assert generated == pytest.approx(float(deviance(model.graph, state)[0]), rel=1e-12)
+
+
+def test_auto_runs_numpy_where_a_step_is_not_compiled_and_numba_says_why():
+    model = compile_model(SURVIVAL, data=SURVIVAL_DATA)
+    plan = model.plan(1)  # a, b and u form a GLM block, which the code generator does not write
+    assert compiled_sweep(model.graph, plan, default_monitors(model.graph), "auto") is None
+    with pytest.raises(UsageError, match="cannot compile this model yet: the glm_iwls_block sampler"):
+        compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
+    with pytest.raises(UsageError, match="unknown backend"):
+        compiled_sweep(model.graph, plan, default_monitors(model.graph), "fortran")
+
+
+def test_compiled_runs_keep_the_numpy_runs_shape_thinning_and_callbacks():
+    model = compile_model(SURVIVAL, data=SURVIVAL_DATA)
+    plan = model.plan(2, overrides=SLICED)
+    seen, sweeps = [], []
+    draws = run(model.graph, plan, chains=2, burn=10, iterations=30, thin=3, seed=3,
+                monitors=default_monitors(model.graph), backend="numba",
+                on_draw=lambda iteration, row: seen.append((iteration, row.copy())), on_sweep=sweeps.append)
+    numpy = run(model.graph, plan, chains=2, burn=10, iterations=30, thin=3, seed=3,
+                monitors=default_monitors(model.graph), backend="numpy")
+    assert draws.labels == numpy.labels and draws.values.shape == numpy.values.shape == (2, 10, len(numpy.labels))
+    assert list(draws.iterations) == list(numpy.iterations) == list(range(13, 41, 3))
+    assert sweeps == list(range(1, 41))
+    assert [i for i, _ in seen] == list(draws.iterations)
+    assert all(np.array_equal(row, draws.values[:, k]) for k, (_, row) in enumerate(seen))
+    assert np.isfinite(draws.values).all()
+
+
+def test_the_command_line_samples_compiled_and_compile_says_so(tmp_path):
+    from conftest import REPO, run_cli
+
+    spec, data = REPO / "specs" / "rat_tumors.spec", REPO / "specs" / "rat_tumors.R"
+    shown = run_cli("compile", spec, "--data", data)
+    assert shown.returncode == 0 and "backend: numba (every step compiles)" in shown.stdout
+    done = run_cli("sample", spec, "--data", data, "--backend", "numba", "--chains", 2, "--burn", 100,
+                   "--iter", 200, "--seed", 1, "--monitor", "phi", "--out", tmp_path, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "CODAchain2.txt").read_text().splitlines()) == 200
