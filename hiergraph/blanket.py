@@ -64,7 +64,10 @@ def downstream(model: ModelGraph, *targets: NodeGroup) -> tuple[list[NodeGroup],
                 stochastic.add(child)
     order = graph.subgraph(deterministic).copy()
     order.remove_edges_from(nx.selfloop_edges(order))
-    ordered = [model.group(n) for n in nx.topological_sort(order)]
+    # ties broken by the model's own order, so that the order is the same in every process
+    # (the numba backend's generated code, and so its cache, depend on it)
+    rank = {g.name: k for k, g in enumerate(model.groups)}
+    ordered = [model.group(n) for n in nx.lexicographical_topological_sort(order, key=rank.__getitem__)]
     return ordered, [g for g in model.groups if g.name in stochastic]
 
 

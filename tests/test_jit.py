@@ -14,10 +14,10 @@ pytest.importorskip("numba")
 
 from hiergraph.api import compile_model  # noqa: E402
 from hiergraph.distributions import DISTRIBUTIONS  # noqa: E402
-from hiergraph.engine import compiled_sweep, default_monitors, deviance, initialise, run  # noqa: E402
+from hiergraph.engine import compiled_sweep, default_monitors, deviance, initialise, resolve_monitor, run  # noqa: E402
 from hiergraph.errors import UsageError  # noqa: E402
 from hiergraph.functions import FUNCTIONS  # noqa: E402
-from hiergraph.jit import codegen, scalar  # noqa: E402
+from hiergraph.jit import codegen, runner, scalar  # noqa: E402
 from hiergraph.state import State  # noqa: E402
 
 from checks import assert_exact_draws  # noqa: E402
@@ -116,6 +116,7 @@ SURVIVAL = """model {
     log(mu[i]) <- a + b * x[i] + u[g[i]]
     w[i] ~ dgamma(2, rate)
     c[i] ~ dbin(p, 4)
+    k[i] ~ dcat(pr[i, 1:K[i]])
   }
   for (j in 1:3) { u[j] ~ dnorm(0, tau) }
   a ~ dnorm(0, 0.01)
@@ -128,7 +129,10 @@ SURVIVAL = """model {
 # which turns off the scale group move), conjugate gamma and beta, forward draws of nothing
 SLICED = {"u[j]": "slice", "a": "slice", "b": "slice", "tau": "conjugate"}
 SURVIVAL_DATA = {"N": 6, "y": [1, 0, 3, 2, 5, 1], "x": [0.1, -0.4, 1.2, 0.3, 0.9, -1.0],
-                 "g": [1, 1, 2, 2, 3, 3], "w": [0.5, 1.5, 2.0, 0.7, 1.1, 3.2], "c": [0, 1, 2, 4, 3, 1]}
+                 "g": [1, 1, 2, 2, 3, 3], "w": [0.5, 1.5, 2.0, 0.7, 1.1, 3.2], "c": [0, 1, 2, 4, 3, 1],
+                 "k": [1, 2, 3, 1, 2, 2], "K": [2, 3, 3, 1, 2, 4],
+                 "pr": np.array([[0.3, 0.7, 0, 0], [1, 2, 3, 0], [0.2, 0.2, 0.6, 0], [1, 0, 0, 0],
+                                 [0.5, 0.5, 0, 0], [0.1, 0.2, 0.3, 0.4]])}
 
 
 def test_the_generated_deviance_is_the_engines():
@@ -137,9 +141,8 @@ def test_the_generated_deviance_is_the_engines():
     compiled = compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
     state = State(model.graph, 1)
     initialise(model.graph, state, model.inits)
-    arrays = tuple(state.values[name][0] if state.values[name].ndim == 2 else np.ascontiguousarray(state.values[name])
-                   for name in compiled.tables.variables)
-    generated = compiled.module.deviance(arrays, tuple(compiled.tables.ints), tuple(compiled.tables.floats))
+    packed = runner.arrays(compiled, state)
+    generated = compiled.module.deviance(packed.values[0], packed.ints, packed.floats, packed.memory[0])
     assert generated == pytest.approx(float(deviance(model.graph, state)[0]), rel=1e-12)
 
 
@@ -180,3 +183,109 @@ def test_the_command_line_samples_compiled_and_compile_says_so(tmp_path):
                    "--iter", 200, "--seed", 1, "--monitor", "phi", "--out", tmp_path, "--quiet")
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "CODAchain2.txt").read_text().splitlines()) == 200
+
+
+FUNCTIONS_MODEL = """model {
+  for (i in 1:5) {
+    y[i] ~ dnorm(x[i], 1)
+    x[i] ~ dnorm(0, 0.5)
+    running[i] <- sum(x[1:i])
+    shaped[i] <- ilogit(x[i]) * step(x[i]) + pow(abs(x[i]), 1.5) - ifelse(x[i] > 0, 1, 2)
+  }
+  centre <- mean(x[])
+  weighted <- inprod(x[], w[])
+  largest <- max(x[])
+  spread <- prod(exp(x[2:4]))
+}"""
+
+
+def test_compiled_deterministic_nodes_are_what_their_formulas_say():
+    """Runs of different lengths, reductions and elementwise functions, each checked draw by
+    draw against the formula computed here from the monitored x."""
+    model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5]})
+    plan = model.plan(2, overrides={"x[i]": "slice"})
+    names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread"]
+    draws = run(model.graph, plan, chains=2, burn=20, iterations=50, seed=5, backend="numba",
+                monitors=[resolve_monitor(model.graph, name) for name in names])
+    x = np.stack([draws[f"x[{i}]"] for i in range(1, 6)], axis=-1)
+    expected = {"running": np.cumsum(x, axis=-1),
+                "shaped": 1 / (1 + np.exp(-x)) * (x >= 0) + np.abs(x) ** 1.5 - np.where(x > 0, 1, 2)}
+    for name, values in expected.items():
+        got = np.stack([draws[f"{name}[{i}]"] for i in range(1, 6)], axis=-1)
+        np.testing.assert_allclose(got, values, rtol=1e-12)
+    np.testing.assert_allclose(draws["centre"], x.mean(axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(draws["weighted"], x @ np.arange(1, 6.0), rtol=1e-12)
+    np.testing.assert_allclose(draws["largest"], x.max(axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(draws["spread"], np.exp(x[..., 1:4]).prod(axis=-1), rtol=1e-12)
+    assert x.std() > 0.3  # the chains moved
+
+
+BONES_LIKE = """model {
+  for (i in 1:N) {
+    k[i] ~ dcat(pr[i, 1:K[i]])
+    z[i] ~ dcat(pr[i, 1:K[i]])
+  }
+}"""
+
+
+def test_compiled_categorical_draws_with_weights_of_different_lengths():
+    """z has no data below it: forward draws from its weights, checked against them."""
+    weights = np.array([[1, 3, 0], [2, 1, 1], [5, 0, 0]], float)
+    model = compile_model(BONES_LIKE, data={"N": 3, "K": [2, 3, 1], "pr": weights, "k": [1, 2, 1]})
+    plan = model.plan(1)
+    draws = run(model.graph, plan, chains=1, burn=0, iterations=6000, seed=9, backend="numba",
+                monitors=[resolve_monitor(model.graph, "z")])
+    for i, (row, width) in enumerate(zip(weights, [2, 3, 1])):
+        counts = np.bincount(draws[f"z[{i + 1}]"][0].astype(int), minlength=4)[1:]
+        probabilities = row / row.sum()
+        n = counts.sum()
+        assert (counts[width:] == 0).all()
+        assert np.all(np.abs(counts / n - probabilities) < 4 * np.sqrt(probabilities * (1 - probabilities) / n) + 1e-12)
+
+
+OPERATORS = {"+", "-", "*", "/", "^", "<", "<=", ">", ">=", "==", "!=", "&&", "||"}
+
+
+def _applied(name: str) -> str:
+    """``name`` applied to x and the constants 0.7 and 1.3, in the language's syntax."""
+    if name in OPERATORS:
+        return f"(x {name} 0.7)"
+    if name == "neg":
+        return "-(x)"
+    if name == "!":
+        return "!(x)"
+    return f"{name}({', '.join(['x', '0.7', '1.3'][:FUNCTIONS[name].min_args])})"
+
+
+def test_every_compiled_function_computes_what_the_numpy_engine_does():
+    names = sorted(codegen.FUNCTION_KERNELS)
+    lines = [f"  f{k} <- {_applied(name)}" for k, name in enumerate(names)]
+    spec = "model {\n  y ~ dnorm(x, 1)\n  x ~ dnorm(0, 0.1)\n" + "\n".join(lines) + "\n}"
+    model = compile_model(spec, data={"y": 0.4})
+    plan = model.plan(1, overrides={"x": "slice"})
+    monitors = [resolve_monitor(model.graph, name) for name in ["x"] + [f"f{k}" for k in range(len(names))]]
+    draws = run(model.graph, plan, chains=1, burn=10, iterations=200, seed=2, backend="numba", monitors=monitors)
+    x = draws["x"][0]
+    assert (x < 0).any() and (x > 0).any()
+    for k, name in enumerate(names):
+        args = [x, np.full_like(x, 0.7), np.full_like(x, 1.3)][:FUNCTIONS[name].min_args]
+        with np.errstate(all="ignore"):
+            expected = FUNCTIONS[name].compute(*args)
+        np.testing.assert_allclose(draws[f"f{k}"][0], expected, rtol=1e-12, equal_nan=True, err_msg=name)
+
+
+def test_the_generated_source_is_the_same_in_every_process():
+    """The cache keys modules by their source: a process with another string hash seed must
+    write the same text, or every run would compile afresh."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    program = ("from hiergraph import compile_model\nfrom hiergraph.jit import codegen\n"
+               "m = compile_model('specs/rat_tumors.spec', data='specs/rat_tumors.R')\n"
+               "print(codegen.write(m.graph, m.plan(2), [])[0])")
+    texts = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO,
+                            env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2", "3")}
+    assert len(texts) == 1 and "def sweeps" in texts.pop()

@@ -25,6 +25,7 @@ engine runs the Plan instead.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +34,7 @@ from scipy import sparse
 from ..blanket import dependence
 from ..collapsed import CollapsedSliceStep
 from ..conjugacy import ConjugateStep
-from ..evaluator import Apply, Const, Ref
+from ..evaluator import Apply, Const, Ragged, Ref, nodes, refs
 from ..linearity import IDENTITY
 from ..samplers import FiniteStep, ForwardStep, SliceStep
 
@@ -41,13 +42,13 @@ from ..samplers import FiniteStep, ForwardStep, SliceStep
 FUNCTION_KERNELS = {
     "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
     "^": "({0} ** {1})", "pow": "({0} ** {1})", "neg": "(-{0})",
-    "<": "float({0} < {1})", "<=": "float({0} <= {1})", ">": "float({0} > {1})",
-    ">=": "float({0} >= {1})", "==": "float({0} == {1})", "!=": "float({0} != {1})",
-    "&&": "float({0} != 0 and {1} != 0)", "||": "float({0} != 0 or {1} != 0)", "!": "float({0} == 0)",
+    "<": "(1.0 if {0} < {1} else 0.0)", "<=": "(1.0 if {0} <= {1} else 0.0)", ">": "(1.0 if {0} > {1} else 0.0)",
+    ">=": "(1.0 if {0} >= {1} else 0.0)", "==": "(1.0 if {0} == {1} else 0.0)", "!=": "(1.0 if {0} != {1} else 0.0)",
+    "&&": "(1.0 if {0} != 0 and {1} != 0 else 0.0)", "||": "(1.0 if {0} != 0 or {1} != 0 else 0.0)", "!": "(1.0 if {0} == 0 else 0.0)",
     "abs": "abs({0})", "sqrt": "np.sqrt({0})", "exp": "np.exp({0})", "log": "np.log({0})",
     "logit": "fn_logit({0})", "ilogit": "fn_ilogit({0})", "phi": "fn_phi({0})",
-    "cloglog": "fn_cloglog({0})", "icloglog": "fn_icloglog({0})", "step": "float({0} >= 0)",
-    "equals": "float({0} == {1})", "ifelse": "({1} if {0} != 0 else {2})", "round": "fn_round({0})",
+    "cloglog": "fn_cloglog({0})", "icloglog": "fn_icloglog({0})", "step": "(1.0 if {0} >= 0 else 0.0)",
+    "equals": "(1.0 if {0} == {1} else 0.0)", "ifelse": "({1} if {0} != 0 else {2})", "round": "fn_round({0})",
     "trunc": "np.trunc({0})", "logfact": "fn_logfact({0})", "loggam": "fn_loggam({0})",
     "sin": "np.sin({0})", "cos": "np.cos({0})", "tan": "np.tan({0})", "arcsin": "np.arcsin({0})",
     "arccos": "np.arccos({0})", "arctan": "np.arctan({0})", "sinh": "np.sinh({0})",
@@ -86,9 +87,9 @@ PRIORS = {
     ("gamma", "dchisqr"): ("q0 / 2", "0.5"), ("normal", "dnorm"): ("q1 * q0", "q1"),
 }
 DRAWS = {
-    "beta": "rng.beta({0}, {1})",
-    "gamma": "rng.standard_gamma({0}) / {1}",
-    "normal": "{0} / {1} + rng.standard_normal() / math.sqrt({1})",
+    "beta": "rv_dbeta(rng, {0}, {1})",
+    "gamma": "rv_dgamma(rng, {0}, {1})",
+    "normal": "rv_dnorm(rng, {0} / {1}, {1})",
 }
 
 SLICE_STEPS_OUT = SliceStep.max_steps
@@ -112,7 +113,14 @@ def _indent(lines, depth: int) -> list[str]:
 
 @dataclass
 class Tables:
-    """The arrays the generated code reads, collected while it is written."""
+    """The arrays the generated code reads, collected while it is written.
+
+    The code is written as if ``V``, ``I``, ``F`` and ``A`` were tuples of arrays (``I[3][r]``);
+    :func:`render` turns each table into a run of one flat array (``I[oI_3 + r]``), with
+    the runs' offsets at the head of ``I`` (:meth:`pack`). Passing four arrays between the
+    generated functions, rather than tuples of hundreds, keeps numba's machine code small
+    and its compile time short.
+    """
 
     variables: dict = field(default_factory=dict)  # array name -> index in V
     ints: list = field(default_factory=list)  # 1-D int64 arrays: I
@@ -133,6 +141,28 @@ class Tables:
     def memory_of(self, length: int, initial: float) -> str:
         self.memory.append((max(int(length), 1), float(initial)))
         return f"A[{len(self.memory) - 1}]"
+
+    def bases(self) -> dict[str, int]:
+        """Where each table's offsets start in the head of the packed ``I``."""
+        ints, variables, floats = len(self.ints), len(self.variables), len(self.floats)
+        return {"I": 0, "V": ints + 1, "F": ints + variables + 2, "A": ints + variables + floats + 3}
+
+    def pack(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The packed ``I`` and ``F``, and the offsets of the variables (of ``sizes``) in ``V``."""
+        def offsets(lengths):
+            return np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+
+        head = len(self.ints) + len(sizes) + len(self.floats) + len(self.memory) + 4
+        variables = offsets(sizes)
+        header = np.concatenate([head + offsets([len(a) for a in self.ints]), variables,
+                                 offsets([len(a) for a in self.floats]),
+                                 offsets([n for n, _ in self.memory])]).astype(np.int64)
+        ints = np.concatenate([header, *self.ints]).astype(np.int64)
+        floats = np.concatenate([np.zeros(0), *self.floats])
+        return ints, floats, variables
+
+    def memory_for_a_chain(self) -> np.ndarray:
+        return np.concatenate([np.zeros(0), *(np.full(n, initial) for n, initial in self.memory)])
 
     def _add(self, store: list, converted, original, letter: str) -> str:
         key = (letter, id(original))
@@ -172,9 +202,11 @@ class Writer:
                 raise NotCompilable("an array constant")
             return f"{self.tables.floats_of(expr.value)}[{elem}]"
         if isinstance(expr, Ref):
-            if expr.lengths is not None:
-                raise NotCompilable(f"a read of {expr.var} over ranges of different lengths")
             values = self.tables.var(expr.var)
+            if expr.lengths is not None:  # runs of different lengths: elem indexes them all
+                if elem is None:
+                    raise NotCompilable(f"a read of {expr.var} over ranges of different lengths")
+                return f"{values}[{self.tables.ints_of(expr.flat)}[{elem}]]"
             if expr.flat.ndim == 1:
                 return f"{values}[{self.tables.ints_of(expr.flat)}[{row}]]"
             if elem is None:
@@ -187,35 +219,49 @@ class Writer:
         if function.kind != "elementwise" or function.name not in FUNCTION_KERNELS:
             raise NotCompilable(f"the function {function.name}")
         shapes = {a.shape for a in expr.args if a.shape not in ((), None)}
-        if len(shapes) > 1 or any(a.shape is None for a in expr.args):
+        if len(shapes) > 1 or (elem is None and any(a.shape is None for a in expr.args)):
             raise NotCompilable(f"{function.name} of values of different shapes")
-        args = [self.code(a, row, pre, elem if a.shape else None) for a in expr.args]
+        args = [self.code(a, row, pre, None if a.shape == () else elem) for a in expr.args]
         return FUNCTION_KERNELS[function.name].format(*args)
+
+    def runs(self, operands, row: str) -> tuple[str, str, bool]:
+        """Code of where the values a reduction runs over start and how many there are, and
+        whether they are runs of different lengths (``sum(x[1:j])``), in which case every
+        vector in ``operands`` must be such a run of the same lengths (its index then counts
+        over all the runs: see :meth:`code`)."""
+        shape = operands[0].shape
+        if shape is not None:
+            if any(a.shape != shape for a in operands):
+                raise NotCompilable("a reduction over values of different shapes")
+            return "0", str(int(np.prod(shape))), False
+        ragged = [r for a in operands for r in refs(a) if r.lengths is not None]
+        lengths = ragged[0].lengths
+        if any(not np.array_equal(r.lengths, lengths) for r in ragged) or any(
+                node.shape not in ((), None) for a in operands for node in nodes(a)):
+            raise NotCompilable("a reduction over runs of different lengths and other vectors")
+        starts = Ragged(np.zeros(0), lengths).starts
+        return (f"{self.tables.ints_of(starts)}[{row}]",
+                f"{self.tables.ints_of(lengths)}[{row}]", True)
 
     def _reduction(self, expr, row: str, pre: list) -> str:
         name = expr.function.name
         if name not in REDUCTIONS + ("inprod",):
             raise NotCompilable(f"the function {name}")
-        operands = expr.args
-        shape = operands[0].shape
-        if shape is None or any(a.shape != shape for a in operands):
-            raise NotCompilable(f"{name} of values of different or varying shapes")
-        width = int(np.prod(shape))
-        result, j = self.temp(), self.temp("j")
+        first, count, ragged = self.runs(expr.args, row)
         if name == "length":
-            return repr(float(width))
-        inner: list = []
-        parts = [self.code(a, row, inner, j if shape else None) for a in operands]
+            return f"(1.0 if {count} else 0.0)"
+        result, j, inner = self.temp(), self.temp("j"), []
+        parts = [self.code(a, row, inner, j if a.shape != () else None) for a in expr.args]
         term = " * ".join(parts) if name == "inprod" else parts[0]
         start, combine = {"sum": ("0.0", "{r} += {t}"), "mean": ("0.0", "{r} += {t}"),
                           "inprod": ("0.0", "{r} += {t}"), "prod": ("1.0", "{r} *= {t}"),
                           "min": ("INF", "{r} = min({r}, {t})"),
                           "max": ("-INF", "{r} = max({r}, {t})")}[name]
         pre.append(f"{result} = {start}")
-        pre.append(f"for {j} in range({width}):")
+        pre.append(f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):")
         pre.extend(_indent(inner + [combine.format(r=result, t=term)], 1))
         if name == "mean":
-            pre.append(f"{result} = {result} / {width}")
+            pre.append(f"{result} = {result} / {count}")
         return result
 
     def params(self, group, row: str, pre: list) -> list[str]:
@@ -250,19 +296,22 @@ class Writer:
         return density
 
     def _categorical(self, group, row: str, x: str, pre: list) -> str:
+        """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as
+        runs of different lengths (``p[i, 1:K[i]]``)."""
         weights = group.params[0]
-        if not isinstance(weights, Ref) or weights.shape is None or len(weights.shape) != 1:
+        if not isinstance(weights, Ref) or (weights.shape is not None and len(weights.shape) != 1):
             raise NotCompilable(f"{group.name}: dcat weights other than a vector read")
-        width = weights.shape[0]
+        first, count, ragged = self.runs([weights], row)
         j, total, bad, result = self.temp("j"), self.temp(), self.temp(), self.temp()
         inner: list = []
         w = self.code(weights, row, inner, j)
-        pre += [f"{total} = 0.0", f"{bad} = False", f"for {j} in range({width}):"]
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        pre += [f"{total} = 0.0", f"{bad} = False", loop]
         pre += _indent(inner + [f"{total} += {w}", f"if not ({w} >= 0):", f"    {bad} = True"], 1)
         pre += [f"{result} = -INF",
-                f"if not {bad} and {total} > 0 and {x} >= 1 and {x} <= {width} and {x} == np.floor({x}):"]
+                f"if not {bad} and {total} > 0 and {x} >= 1 and {x} <= {count} and {x} == np.floor({x}):"]
         at: list = []
-        w_at = self.code(weights, row, at, f"int({x}) - 1")
+        w_at = self.code(weights, row, at, f"{first} + int({x}) - 1" if ragged else f"int({x}) - 1")
         pre += _indent(at + [f"{result} = np.log({w_at}) - np.log({total})"], 1)
         return result
 
@@ -311,7 +360,7 @@ class Writer:
     # -- steps ---------------------------------------------------------------------------------
 
     def function(self, header: str, body: list[str]) -> None:
-        self.functions.append("\n".join(["@kernel", header] + _indent(body, 1)))
+        self.functions.append((header, body))
 
     def density(self, step, s: str, layers=None) -> None:
         """``density_<s>``: the log full conditional of the step's row ``p`` at ``x``."""
@@ -380,7 +429,7 @@ class Writer:
     def support(self, group, row: str, pre: list) -> tuple[str, str]:
         name = _dist(group)
         if name == "dcat":
-            return "1.0", repr(float(group.params[0].shape[0]))
+            return "1.0", f"(1.0 if {self.runs([group.params[0]], row)[1]} else 0.0)"
         params = self.params(group, row, pre)
         lower, upper = (bound.format(*params) for bound in SUPPORT[name])
         if group.bounds is not None:
@@ -403,14 +452,14 @@ class Writer:
         body += _indent(pre + [f"lower = {lower}", f"upper = {upper}",
                                f"x0 = {self.value(target, row)}"], 1)
         if step.discrete:
-            body += _indent(["upper = upper + 1.0", "x0 = x0 + rng.random()"], 1)
+            body += _indent(["upper = upper + 1.0", "x0 = x0 + draw_uniform(rng)"], 1)
         call = f"density_{s}(V, I, F, A, p, {floor}({{}}))"
         body += _indent([
-            f"log_y = {call.format('x0')} - rng.standard_exponential()",
+            f"log_y = {call.format('x0')} - draw_exponential(rng)",
             f"w = {width}[p]",
-            "left = x0 - w * rng.random()",
+            "left = x0 - w * draw_uniform(rng)",
             "right = left + w",
-            f"j = rng.integers(0, {SLICE_STEPS_OUT})",
+            f"j = draw_integer(rng, {SLICE_STEPS_OUT})",
             f"k = {SLICE_STEPS_OUT} - 1 - j",
             f"while j > 0 and left > lower and {call.format('left')} > log_y:",
             "    left -= w",
@@ -422,7 +471,7 @@ class Writer:
             "right = min(right, upper)",
             "x1 = x0",
             f"for _ in range({SLICE_SHRINKS}):",
-            "    trial = left + rng.random() * (right - left)",
+            "    trial = left + draw_uniform(rng) * (right - left)",
             f"    if {call.format('trial')} > log_y:",
             "        x1 = trial",
             "        break",
@@ -504,24 +553,42 @@ class Writer:
         body = [f"for p in range({self.tables.ints_of(step.rows)}.shape[0]):",
                 "    best = -INF",
                 f"    choice = {values}[0]",
-                f"    for v in {values}:",
-                f"        score = density_{s}(V, I, F, A, p, v) - np.log(rng.standard_exponential())",
+                f"    for m in range({values}.shape[0]):",
+                f"        v = {values}[m]",
+                f"        score = density_{s}(V, I, F, A, p, v) - np.log(draw_exponential(rng))",
                 "        if score > best:",
                 "            best = score",
                 "            choice = v",
                 f"    density_{s}(V, I, F, A, p, choice)"]
         self.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 
+    def _categorical_draw(self, group, row: str, pre: list) -> str:
+        """A dcat draw as JAGS's DCat makes it: a uniform on [0, sum of the weights) located
+        among their cumulative sums (hiergraph.distributions._categorical)."""
+        weights = group.params[0]
+        first, count, ragged = self.runs([weights], row)
+        j, total, u, result = self.temp("j"), self.temp(), self.temp(), self.temp()
+        inner: list = []
+        w = self.code(weights, row, inner, j)
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        offset = f" - {first}" if ragged else ""
+        pre += [f"{total} = 0.0", loop] + _indent(inner + [f"{total} += {w}"], 1)
+        pre += [f"{u} = draw_uniform(rng) * {total}", f"{result} = float({count})", f"{total} = 0.0", loop]
+        pre += _indent(inner + [f"{total} += {w}", f"if {u} < {total}:",
+                                f"    {result} = float({j}{offset} + 1)", "    break"], 1)
+        return result
+
     def forward(self, step: ForwardStep, s: str) -> None:
         group = step.group
         name = _dist(group)
-        if group.bounds is not None or name == "dcat":
+        if group.bounds is not None:
             raise NotCompilable(f"forward draws of {group.name}")
         row, pre = self.temp("r"), []
-        params = self.params(group, row, pre)
+        draw = self._categorical_draw(group, row, pre) if name == "dcat" else \
+            f"rv_{name}(rng, {', '.join(self.params(group, row, pre))})"
         rows = self.tables.ints_of(step.rows)
         body = [f"for p in range({rows}.shape[0]):", f"    {row} = {rows}[p]"]
-        body += _indent(pre + [f"{self.value(group, row)} = rv_{name}(rng, {', '.join(params)})"], 1)
+        body += _indent(pre + [f"{self.value(group, row)} = {draw}"], 1)
         body += self.recompute_all(step.deterministic)
         self.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 
@@ -538,7 +605,7 @@ class Writer:
             body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
             body += _indent(pre + [f"total += {density}"], 1)
         body += ["return -2.0 * total"]
-        self.function("def deviance(V, I, F):", body)
+        self.function("def deviance(V, I, F, A):", body)
 
     def monitor_tables(self) -> None:
         """Each monitored scalar's array (its index in V, or -1 for the deviance) and position:
@@ -558,23 +625,44 @@ class Writer:
         calls = [f"step_{self.step_name(step)}(V, I, F, A, rng, adapting)"
                  for step in self.plan.steps + self.plan.forward]
         self.deviance()
-        self.function("def record(V, I, F, arrays, positions, out, k):", [
-            "for j in range(arrays.shape[0]):",
-            "    out[k, j] = deviance(V, I, F) if arrays[j] < 0 else V[arrays[j]][positions[j]]",
+        self.function("def record(V, I, F, A, positions, out, k):", [
+            "for j in range(positions.shape[0]):",
+            "    out[k, j] = deviance(V, I, F, A) if positions[j] < 0 else V[positions[j]]",
         ])
-        self.function("def sweeps(V, I, F, A, rng, first, count, burn, thin, arrays, positions, out, k):", [
+        self.function("def sweeps(V, I, F, A, rng, first, count, burn, thin, positions, out, k):", [
             "for sweep in range(first, first + count):",
             "    adapting = sweep <= burn",
         ] + _indent(calls, 1) + [
             "    if not adapting and (sweep - burn) % thin == 0:",
-            "        record(V, I, F, arrays, positions, out, k)",
+            "        record(V, I, F, A, positions, out, k)",
             "        k += 1",
             "return k",
         ])
         header = ['"""Generated by hiergraph.jit.codegen from one Plan; do not edit."""',
                   "import math", "import numpy as np",
                   "from hiergraph.jit.scalar import *  # noqa: F403 (the kernels)", "INF = math.inf"]
-        return "\n\n\n".join(["\n".join(header)] + self.functions) + "\n"
+        bases = self.tables.bases()
+        return "\n\n\n".join(["\n".join(header)] + [render(h, b, bases) for h, b in self.functions]) + "\n"
+
+
+_TABLE = re.compile(r"\b([VIFA])\[(\d+)\]")
+
+
+def render(header: str, body: list[str], bases: dict[str, int]) -> str:
+    """One generated function, its table reads made reads of the packed arrays: ``I[3][r]``
+    becomes ``I[oI_3 + r]`` and ``I[3].shape[0]`` ``nI_3``, each offset and length read
+    once at the top (see :class:`Tables`)."""
+    text = "\n".join(body)
+    used_lengths = set(re.findall(r"\b([VIFA])\[(\d+)\]\.shape\[0\]", text))
+    text = re.sub(r"\b([VIFA])\[(\d+)\]\.shape\[0\]", r"n\1_\2", text)
+    used_offsets = set(re.findall(r"\b([VIFA])\[(\d+)\]\[", text))
+    text = re.sub(r"\b([VIFA])\[(\d+)\]\[", r"\1[o\1_\2 + ", text)
+    leftover = _TABLE.search(text)
+    if leftover:
+        raise AssertionError(f"a whole table read as an array: {leftover.group(0)}")
+    bindings = [f"o{t}_{k} = I[{bases[t] + int(k)}]" for t, k in sorted(used_offsets)]
+    bindings += [f"n{t}_{k} = I[{bases[t] + int(k) + 1}] - I[{bases[t] + int(k)}]" for t, k in sorted(used_lengths)]
+    return "\n".join(["@kernel", header] + _indent(bindings + text.split("\n"), 1))
 
 
 def write(model, plan, monitors) -> tuple[str, Tables]:

@@ -34,7 +34,7 @@ def cache_folder() -> Path:
 
 @dataclass
 class Compiled:
-    """A Plan's generated module and the arrays its functions read."""
+    """A Plan's generated module and the tables its functions read."""
 
     module: object
     tables: codegen.Tables
@@ -66,15 +66,31 @@ def compile_plan(model, plan, monitors) -> Compiled:
     return Compiled(module, tables, path)
 
 
-def _chain_arrays(state, tables: codegen.Tables, chain: int) -> tuple:
-    arrays = []
-    for name in tables.variables:
-        values = state.values[name]
-        if values.ndim == 2:
-            arrays.append(values[chain])  # a view: the chain's values are updated in place
-        else:
-            arrays.append(np.ascontiguousarray(values, np.float64))
-    return tuple(arrays)
+@dataclass
+class Arrays:
+    """What the generated functions read: ``V`` and ``A`` per chain, ``I`` and ``F`` shared,
+    and the flat position in ``V`` of each monitored scalar (-1: the deviance)."""
+
+    values: list
+    ints: np.ndarray
+    floats: np.ndarray
+    memory: list
+    monitored: np.ndarray
+
+
+def arrays(compiled: Compiled, state) -> Arrays:
+    """The state's values, one flat copy per chain, and the tables packed (see
+    :class:`hiergraph.jit.codegen.Tables`)."""
+    tables = compiled.tables
+    names = list(tables.variables)
+    ints, floats, offsets = tables.pack([state.values[name].shape[-1] for name in names])
+    values = [np.concatenate([np.zeros(0)] + [state.values[name][c] if state.values[name].ndim == 2
+                                              else state.values[name] for name in names])
+              for c in range(state.chains)]
+    which, position = tables.monitored
+    monitored = np.where(which < 0, -1, offsets[np.maximum(which, 0)] + position).astype(np.int64)
+    return Arrays(values, ints, floats, [tables.memory_for_a_chain() for _ in range(state.chains)],
+                  monitored)
 
 
 def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, values: np.ndarray,
@@ -83,19 +99,15 @@ def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, va
 
     ``on_saved(k)`` is called once draw ``k`` of every chain is made, ``on_sweep(sweep)``
     after every sweep (both after each chunk)."""
-    tables = compiled.tables
-    ints, floats = tuple(tables.ints), tuple(tables.floats)
-    chains = [(_chain_arrays(state, tables, c),
-               tuple(np.full(length, initial) for length, initial in tables.memory))
-              for c in range(state.chains)]
+    packed = arrays(compiled, state)
     sweeps = compiled.module.sweeps
     total, sweep, k, chunk = burn + saved * thin, 1, 0, 1
     while sweep <= total:
         count = min(chunk, total - sweep + 1)
         start = time.perf_counter()
-        for c, (arrays, memory) in enumerate(chains):
-            made = sweeps(arrays, ints, floats, memory, rngs[c], sweep, count, burn, thin, *tables.monitored,
-                          values[c], k)
+        for c in range(state.chains):
+            made = sweeps(packed.values[c], packed.ints, packed.floats, packed.memory[c], rngs[c], sweep,
+                          count, burn, thin, packed.monitored, values[c], k)
         for kept in range(k, made):
             on_saved(kept)
         for done in range(sweep, sweep + count):

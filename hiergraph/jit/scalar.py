@@ -226,6 +226,23 @@ def lp_dnegbin(x, p, r):
 
 
 # -- draws -----------------------------------------------------------------------------------
+# Every use of the generator goes through a kernel here: numba compiles a Generator method
+# afresh (seconds) in each function that calls it, but links a cached kernel in no time.
+
+@kernel
+def draw_uniform(rng):
+    return rng.random()
+
+
+@kernel
+def draw_exponential(rng):
+    return rng.standard_exponential()
+
+
+@kernel
+def draw_integer(rng, below):
+    return rng.integers(0, below)
+
 
 @kernel
 def rv_dnorm(rng, mu, tau):
