@@ -98,7 +98,8 @@ def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, va
     """Burn in and sample every chain into ``values`` (chains, saved, scalars).
 
     ``on_saved(k)`` is called once draw ``k`` of every chain is made, ``on_sweep(sweep)``
-    after every sweep (both after each chunk)."""
+    after every sweep, both in sweep order after each chunk (a chunk's later draws are made
+    but not handed over if ``on_sweep`` stops the run)."""
     packed = arrays(compiled, state)
     sweeps = compiled.module.sweeps
     total, sweep, k, chunk = burn + saved * thin, 1, 0, 1
@@ -108,10 +109,12 @@ def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, va
         for c in range(state.chains):
             made = sweeps(packed.values[c], packed.ints, packed.floats, packed.memory[c], rngs[c], sweep,
                           count, burn, thin, packed.monitored, values[c], k)
-        for kept in range(k, made):
-            on_saved(kept)
-        for done in range(sweep, sweep + count):
+        for done in range(sweep, sweep + count):  # in sweep order, so a stop asked for by
+            if done > burn and (done - burn) % thin == 0:  # on_sweep keeps the draws up to it
+                on_saved(k)
+                k += 1
             on_sweep(done)
-        k, sweep = made, sweep + count
+        assert k == made
+        sweep += count
         elapsed = time.perf_counter() - start
         chunk = max(1, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-6))))
