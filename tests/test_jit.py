@@ -289,3 +289,34 @@ def test_the_generated_source_is_the_same_in_every_process():
                             env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
              for seed in ("1", "2", "3")}
     assert len(texts) == 1 and "def sweeps" in texts.pop()
+
+
+REGRESSION = """model {
+  for (i in 1:N) { y[i] ~ dnorm(a + b * x[i], 4) }
+  a ~ dnorm(0, 0.01)
+  b ~ dnorm(1, 0.04)
+}"""
+
+
+def test_the_compiled_normal_block_draws_the_exact_joint_posterior():
+    """An uncentred regression, so that a and b are strongly correlated a posteriori: each
+    sweep's block draw is an independent draw from the closed-form bivariate normal."""
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    x = np.linspace(10, 20, 12)
+    y = 2.0 + 0.5 * x + rng.normal(0, 0.5, x.size)
+    model = compile_model(REGRESSION, data={"N": x.size, "x": x, "y": y})
+    plan = model.plan(2)
+    assert plan.groups[0].sampler == "conjugate_normal_block"
+    design = np.column_stack([np.ones_like(x), x])
+    precision = np.diag([0.01, 0.04]) + 4 * design.T @ design
+    covariance = np.linalg.inv(precision)
+    mean = covariance @ (np.array([0.0, 0.04 * 1.0]) + 4 * design.T @ y)
+    draws = run(model.graph, plan, chains=2, burn=5, iterations=2000, seed=8, backend="numba",
+                monitors=[resolve_monitor(model.graph, "a"), resolve_monitor(model.graph, "b")])
+    for k, name in enumerate("ab"):
+        assert_exact_draws(draws[name], stats.norm(mean[k], np.sqrt(covariance[k, k])))
+    correlation = covariance[0, 1] / np.sqrt(covariance[0, 0] * covariance[1, 1])
+    observed = np.corrcoef(draws["a"].ravel(), draws["b"].ravel())[0, 1]
+    assert abs(observed - correlation) < 4 * (1 - correlation ** 2) / np.sqrt(4000)

@@ -343,3 +343,39 @@ def normaliser_gamma(shape, rate):
 @kernel
 def normaliser_normal(weighted, precision):
     return 0.5 * weighted ** 2 / precision - 0.5 * math.log(precision)
+
+
+# -- a joint normal draw (the conjugate normal block) -----------------------------------------
+
+@kernel
+def gaussian_draw(h, b, z, out, d):
+    """``out = H^-1 b + L^-T z`` for the precision ``H = L L'`` (``h``, flat d x d, overwritten
+    by L): a draw from N(H^-1 b, H^-1) given standard normals ``z``. False where H is not
+    positive definite (``out`` then untouched)."""
+    H = h[:d * d].reshape((d, d))
+    for j in range(d):
+        s = H[j, j]
+        for k in range(j):
+            s -= H[j, k] * H[j, k]
+        if not (s > 0):
+            return False
+        H[j, j] = math.sqrt(s)
+        for i in range(j + 1, d):
+            t = H[i, j]
+            for k in range(j):
+                t -= H[i, k] * H[j, k]
+            H[i, j] = t / H[j, j]
+    y = np.empty(d)
+    for i in range(d):  # L y = b, then y + z
+        t = b[i]
+        for k in range(i):
+            t -= H[i, k] * y[k]
+        y[i] = t / H[i, i]
+    for i in range(d):
+        y[i] += z[i]
+    for i in range(d - 1, -1, -1):  # L' out = y
+        t = y[i]
+        for k in range(i + 1, d):
+            t -= H[k, i] * out[k]
+        out[i] = t / H[i, i]
+    return True
