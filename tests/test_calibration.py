@@ -453,14 +453,10 @@ def test_simulation_based_calibration(name):
     assert calibration.passes(), calibration.report()
 
 
-# the models whose every sampler the numba backend compiles (hiergraph.jit)
-COMPILED = ("normal-hierarchy-nested-index", "mixture-bernoulli-indicator", "rat-tumours-beta-binomial",
-            "abundance-latent-count")
-
-
-@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("name", MODELS)
 def test_simulation_based_calibration_compiled(name):
-    """The numba backend's sweeps calibrate too: same models, same seeds, its own code."""
+    """The numba backend (hiergraph.jit) compiles every sampler of these models; its sweeps
+    calibrate too: same models, same seeds, its own code."""
     pytest.importorskip("numba")
     calibration = calibrate(name, FAST, backend="numba")
     assert calibration.passes(), calibration.report()

@@ -38,6 +38,7 @@ from ..conjugacy import ConjugateStep
 from ..evaluator import Apply, Const, Ragged, Ref, nodes, refs
 from ..linearity import IDENTITY
 from ..samplers import FiniteStep, ForwardStep, SliceStep
+from ..scale_move import ScaleGroupStep
 
 # elementwise functions: a format string over the arguments' code
 FUNCTION_KERNELS = {
@@ -328,13 +329,16 @@ class Writer:
         """Statements recomputing the deterministic elements that row ``p`` of a step feeds."""
         if not blanket.deterministic:
             return []
-        for group in blanket.deterministic:
-            if self.model.graph.has_edge(group.name, group.name):
-                raise NotCompilable(f"{group.name} reads its own elements")
+        self._no_self_reads(blanket.deterministic)
         reads = dependence(self.model, blanket.target, blanket.deterministic, blanket.deterministic)
+        return self.recompute_read(blanket.deterministic, {name: m[:, blanket.rows] for name, m in reads.items()}, p)
+
+    def recompute_read(self, groups, reads: dict, p: str) -> list[str]:
+        """Statements recomputing, of each deterministic group, the elements that ``reads[name]``
+        (a sparse elements x positions matrix) says position ``p`` feeds, in the order given."""
         lines = []
-        for group in blanket.deterministic:
-            pointer, index = self.csr(reads[group.name][:, blanket.rows].T)
+        for group in groups:
+            pointer, index = self.csr(reads[group.name].T)
             q, row, pre = self.temp("q"), self.temp("r"), []
             value = self.code(group.expr, row, pre)
             lines += [f"for {q} in range({pointer}[{p}], {pointer}[{p} + 1]):",
@@ -342,11 +346,15 @@ class Writer:
             lines += _indent(pre + [f"{self.value(group, row)} = {value}"], 1)
         return lines
 
-    def recompute_all(self, groups) -> list[str]:
-        lines = []
+    def _no_self_reads(self, groups) -> None:
         for group in groups:
             if self.model.graph.has_edge(group.name, group.name):
                 raise NotCompilable(f"{group.name} reads its own elements")
+
+    def recompute_all(self, groups) -> list[str]:
+        self._no_self_reads(groups)
+        lines = []
+        for group in groups:
             row, pre = self.temp("r"), []
             value = self.code(group.expr, row, pre)
             lines += [f"for {row} in range({self.tables.ints_of(group.target)}.shape[0]):"]
@@ -424,8 +432,12 @@ class Writer:
             self.finite(step, s)
         elif type(step) is ForwardStep:
             self.forward(step, s)
-        elif type(step) is BlockStep and step.exact:
-            self.normal_block(step, s)
+        elif type(step) is BlockStep:
+            from . import blockcode
+            blockcode.write(self, step, s)
+        elif type(step) is ScaleGroupStep:
+            from . import scalecode
+            scalecode.write(self, step, s)
         else:
             raise NotCompilable(f"the {step.name} sampler of {step.group.name}")
 
@@ -441,19 +453,21 @@ class Writer:
             upper = upper if high is None else f"min({upper}, {high})"
         return lower, upper
 
-    def slice(self, step, s: str, after: list[str]) -> None:
+    def slice(self, step, s: str, after: list[str], before=(), origin=None) -> None:
         """Neal's (2003) stepping out and shrinkage, as :class:`hiergraph.samplers.SliceStep`,
-        one row at a time; the width adapts during burn-in the same way."""
+        one row at a time; the width adapts during burn-in the same way. ``origin`` (code of
+        the starting point and the bounds; default: the node's value and support) serves
+        moves of an auxiliary variable (:mod:`hiergraph.jit.scalecode`); ``before`` and
+        ``after`` are statements around the rows' loop."""
         target, rows = step.group, step.rows
         width, moves, count = (self.tables.memory_of(len(rows), 1.0), self.tables.memory_of(len(rows), 0.0),
                                self.tables.memory_of(1, 0.0))
         row, pre = self.temp("r"), []
-        lower, upper = self.support(target, row, pre)
+        x0, lower, upper = origin or (self.value(target, row), *self.support(target, row, pre))
         floor = "np.floor" if step.discrete else ""
-        body = [f"for p in range({self.tables.ints_of(rows)}.shape[0]):",
-                f"    {row} = {self.tables.ints_of(rows)}[p]"]
-        body += _indent(pre + [f"lower = {lower}", f"upper = {upper}",
-                               f"x0 = {self.value(target, row)}"], 1)
+        body = list(before) + [f"for p in range({self.tables.ints_of(rows)}.shape[0]):",
+                               f"    {row} = {self.tables.ints_of(rows)}[p]"]
+        body += _indent(pre + [f"lower = {lower}", f"upper = {upper}", f"x0 = {x0}"], 1)
         if step.discrete:
             body += _indent(["upper = upper + 1.0", "x0 = x0 + draw_uniform(rng)"], 1)
         call = f"density_{s}(V, I, F, A, p, {floor}({{}}))"
@@ -580,99 +594,6 @@ class Writer:
         pre += _indent(inner + [f"{total} += {w}", f"if {u} < {total}:",
                                 f"    {result} = float({j}{offset} + 1)", "    break"], 1)
         return result
-
-    def normal_block(self, step: BlockStep, s: str) -> None:
-        """The conjugate normal block (:mod:`hiergraph.blocks`): the design ``X`` probed by
-        setting the block's values to 0 and each colour of coordinates to 1 (once, where the
-        data fix it), then one exact draw from N(H^-1 b, H^-1) with ``H = diag(prior
-        precision) + X' T X`` and ``b = prior precision x prior mean + X' T (y - a)``."""
-        if any(m.width != 1 for m in step.members) or any(l.width != 1 for l in step.links):
-            raise NotCompilable(f"the {step.name} sampler of {step.group.name} (vector nodes)")
-        d, pattern = step.size, sparse.csr_matrix(step.pattern)
-        pattern.sort_indices()
-        n, memory = pattern.shape[0], self.tables.memory_of
-        current, probe, eta, intercept, drawn, z, b = (memory(length, 0.0) for length in (d, d, n, n, d, d, d))
-        design, known, precision = memory(pattern.nnz, 0.0), memory(1, 0.0), memory(d * d, 0.0)
-        pointer, index = self.tables.ints_of(pattern.indptr), self.tables.ints_of(pattern.indices)
-        colour_of = np.zeros(d, np.int64)
-        for k, colour in enumerate(step.colours):
-            colour_of[colour] = k
-        colours = self.tables.ints_of(colour_of)
-
-        lines = []  # place_<s>: the block's values from current (0), probe (1) or drawn (2)
-        for m in step.members:
-            rows, row = self.tables.ints_of(m.rows), self.temp("r")
-            lines += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]",
-                      f"    value = {current}[{m.offset} + q] if source == 0 else "
-                      f"({probe}[{m.offset} + q] if source == 1 else {drawn}[{m.offset} + q])",
-                      f"    {self.value(m.group, row)} = value"]
-        self.function(f"def place_{s}(V, I, F, A, source):", lines + self.recompute_all(step.deterministic))
-
-        lines = []
-        for link in step.links:
-            rows, child, pre = self.tables.ints_of(link.child_rows), self.temp("r"), []
-            predictor = link.predictor
-            if predictor.expr is None:
-                value = self.code(link.group.params[0], child, pre)
-            else:
-                owner = child if predictor.rows is None else f"{self.tables.ints_of(predictor.rows)}[{child}]"
-                value = self.code(predictor.expr, owner, pre)
-            lines += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
-            lines += _indent(pre + [f"{eta}[{link.offset} + q] = {value}"], 1)
-        self.function(f"def eta_{s}(V, I, F, A):", lines)
-
-        body = [f"d = {current}.shape[0]", f"n = {eta}.shape[0]"]  # from the tables: the source
-        for m in step.members:                                        # is the same for any data
-            rows = self.tables.ints_of(m.rows)
-            body += [f"for q in range({rows}.shape[0]):",
-                     f"    {current}[{m.offset} + q] = {self.value(m.group, rows + '[q]')}"]
-        probing = ["for j in range(d):", f"    {probe}[j] = 0.0",
-                   f"place_{s}(V, I, F, A, 1)", f"eta_{s}(V, I, F, A)",
-                   "for r in range(n):", f"    {intercept}[r] = {eta}[r]",
-                   f"for colour in range({len(step.colours)}):",
-                   "    for j in range(d):",
-                   f"        {probe}[j] = 1.0 if {colours}[j] == colour else 0.0",
-                   f"    place_{s}(V, I, F, A, 1)", f"    eta_{s}(V, I, F, A)",
-                   "    for r in range(n):",
-                   f"        for q in range({pointer}[r], {pointer}[r + 1]):",
-                   f"            if {colours}[{index}[q]] == colour:",
-                   f"                {design}[q] = {eta}[r] - {intercept}[r]",
-                   f"place_{s}(V, I, F, A, 0)"]
-        from_current = [f"eta_{s}(V, I, F, A)",
-                        "for r in range(n):",
-                        f"    t = {eta}[r]",
-                        f"    for q in range({pointer}[r], {pointer}[r + 1]):",
-                        f"        t -= {design}[q] * {current}[{index}[q]]",
-                        f"    {intercept}[r] = t"]
-        if step.fixed_design:
-            body += [f"if {known}[0] == 0.0:"] + _indent(probing + [f"{known}[0] = 1.0"], 1)
-            body += ["else:"] + _indent(from_current, 1)
-        else:
-            body += probing
-        body += ["for j in range(d * d):", f"    {precision}[j] = 0.0"]
-        for m in step.members:
-            rows, row, pre = self.tables.ints_of(m.rows), self.temp("r"), []
-            mean, spread = self.params(m.group, row, pre)
-            body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
-            body += _indent(pre + [f"j = {m.offset} + q", f"{precision}[j * d + j] = {spread}",
-                                   f"{b}[j] = {spread} * {mean}"], 1)
-        for link in step.links:
-            rows, child, pre = self.tables.ints_of(link.child_rows), self.temp("r"), []
-            tau = self.code(link.group.params[1], child, pre)
-            body += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
-            body += _indent(pre + [
-                f"r = {link.offset} + q",
-                f"t = {tau}",
-                f"residual = {self.value(link.group, child)} - {intercept}[r]",
-                f"for e in range({pointer}[r], {pointer}[r + 1]):",
-                f"    j = {index}[e]",
-                f"    {b}[j] += t * {design}[e] * residual",
-                f"    for f in range({pointer}[r], {pointer}[r + 1]):",
-                f"        {precision}[j * d + {index}[f]] += t * {design}[e] * {design}[f]"], 1)
-        body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
-                 f"if gaussian_draw(whole({precision}), whole({b}), whole({z}), whole({drawn}), d):",
-                 f"    place_{s}(V, I, F, A, 2)"]
-        self.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 
     def forward(self, step: ForwardStep, s: str) -> None:
         group = step.group

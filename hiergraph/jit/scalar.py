@@ -345,13 +345,12 @@ def normaliser_normal(weighted, precision):
     return 0.5 * weighted ** 2 / precision - 0.5 * math.log(precision)
 
 
-# -- a joint normal draw (the conjugate normal block) -----------------------------------------
+# -- dense linear algebra for the blocks (hiergraph.jit.blockcode) ------------------------------
 
 @kernel
-def gaussian_draw(h, b, z, out, d):
-    """``out = H^-1 b + L^-T z`` for the precision ``H = L L'`` (``h``, flat d x d, overwritten
-    by L): a draw from N(H^-1 b, H^-1) given standard normals ``z``. False where H is not
-    positive definite (``out`` then untouched)."""
+def cholesky(h, d):
+    """``h`` (flat d x d, symmetric positive definite) overwritten by its lower Cholesky factor
+    L (H = L L'); False where H is not positive definite."""
     H = h[:d * d].reshape((d, d))
     for j in range(d):
         s = H[j, j]
@@ -365,17 +364,72 @@ def gaussian_draw(h, b, z, out, d):
             for k in range(j):
                 t -= H[i, k] * H[j, k]
             H[i, j] = t / H[j, j]
-    y = np.empty(d)
-    for i in range(d):  # L y = b, then y + z
+    return True
+
+
+@kernel
+def forward_solve(factor, b, out, d):
+    """``out = L^-1 b``."""
+    L = factor[:d * d].reshape((d, d))
+    for i in range(d):
         t = b[i]
         for k in range(i):
-            t -= H[i, k] * y[k]
-        y[i] = t / H[i, i]
-    for i in range(d):
-        y[i] += z[i]
-    for i in range(d - 1, -1, -1):  # L' out = y
+            t -= L[i, k] * out[k]
+        out[i] = t / L[i, i]
+
+
+@kernel
+def backward_solve(factor, y, out, d):
+    """``out = L^-T y``."""
+    L = factor[:d * d].reshape((d, d))
+    for i in range(d - 1, -1, -1):
         t = y[i]
         for k in range(i + 1, d):
-            t -= H[k, i] * out[k]
-        out[i] = t / H[i, i]
+            t -= L[k, i] * out[k]
+        out[i] = t / L[i, i]
+
+
+@kernel
+def gaussian_draw(h, b, z, out, d):
+    """``out = H^-1 b + L^-T z`` for the precision ``H = L L'`` (``h``, overwritten by L): a
+    draw from N(H^-1 b, H^-1) given standard normals ``z``. False where H is not positive
+    definite (``out`` then untouched)."""
+    if not cholesky(h, d):
+        return False
+    y = np.empty(d)
+    forward_solve(h, b, y, d)
+    for i in range(d):
+        y[i] += z[i]
+    backward_solve(h, y, out, d)
     return True
+
+
+# -- GLM children of a block: (log likelihood, Fisher weight, score) at the linear predictor ----
+# (hiergraph.blocks: _normal, _logit, _cloglog, _log)
+
+@kernel
+def glm_normal(eta, y, tau):
+    residual = y - eta
+    return -0.5 * tau * residual ** 2, tau, tau * residual
+
+
+@kernel
+def glm_logit(eta, y, n):
+    p = fn_ilogit(eta)
+    log1p_exp = max(eta, 0.0) + np.log1p(math.exp(-abs(eta)))
+    return y * eta - n * log1p_exp, n * p * (1 - p), y - n * p
+
+
+@kernel
+def glm_cloglog(eta, y, n):
+    rate = math.exp(eta)
+    log_p = np.log(-np.expm1(-rate))
+    odds_against = math.exp(-rate - log_p)
+    return (y * log_p - (n - y) * rate, n * rate ** 2 * odds_against,
+            rate * (y * odds_against - (n - y)))
+
+
+@kernel
+def glm_log(eta, y, n):
+    mean = math.exp(eta)
+    return y * eta - mean, mean, y - mean

@@ -1,0 +1,300 @@
+"""Block steps (:mod:`hiergraph.blocks`) written out for the numba backend.
+
+Both kinds share the design: the block's values are set to 0 and then each colour of
+coordinates to 1, the stacked linear predictor read each time (JAGS's trick), once where the
+data fix it. Dense ``d x d`` precisions are factored by the Cholesky kernel of
+:mod:`hiergraph.jit.scalar` (blocks have at most ``MAX_COORDINATES`` values).
+
+* The conjugate normal block draws from the exact normal full conditional.
+* The GLM block finds the conditional mode by Fisher scoring with backtracking from the last
+  mode, proposes from the normal (mixed with a little multivariate t) there, and accepts
+  each independent part by its own Metropolis-Hastings ratio; then, unless every part
+  accepted often in the burn-in, its members are also sliced one at a time.
+
+Generated functions, for block step ``s``: ``place_<s>`` sets the block's values from one
+of the buffers, ``eta_<s>`` stacks the predictor, ``at_<s>`` evaluates the log conditional,
+its gradient and Fisher information at a point (and the Newton step), ``target_<s>`` and
+``proposal_<s>`` give per-part log densities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from ..blocks import FOLLOW_BELOW, HEAVY, TAIL_DF, BlockStep
+from .codegen import NotCompilable, _indent
+
+# (child distribution, family) -> the scalar kernel of its terms; its size parameter
+FAMILY_KERNELS = {"normal": "glm_normal", "logit": "glm_logit", "cloglog": "glm_cloglog", "log": "glm_log"}
+SIZED = ("dnorm", "dbin")  # children whose second parameter is the size (precision, trials)
+NEWTON_LIMIT, TOLERANCE, HALVINGS = 50, 1e-10, 30  # as blocks._Conditional.mode
+
+
+class BlockCode:
+    """Writes one block step's functions through a :class:`hiergraph.jit.codegen.Writer`."""
+
+    def __init__(self, writer, step: BlockStep, s: str):
+        if any(m.width != 1 for m in step.members) or any(link.width != 1 for link in step.links):
+            raise NotCompilable(f"the {step.name} sampler of {step.group.name} (vector nodes)")
+        for link in step.links:
+            if link.predictor.family.name not in FAMILY_KERNELS:
+                raise NotCompilable(f"the {step.name} sampler of {step.group.name} "
+                                    f"({link.predictor.family.name} link)")
+        self.writer, self.tables, self.step, self.s = writer, writer.tables, step, s
+        pattern = sparse.csr_matrix(step.pattern)
+        pattern.sort_indices()
+        self.pattern = pattern
+        d, n, memory = step.size, pattern.shape[0], self.tables.memory_of
+        self.current, self.probe, self.drawn = memory(d, 0.0), memory(d, 0.0), memory(d, 0.0)
+        self.eta, self.intercept, self.y, self.size = (memory(n, 0.0) for _ in range(4))
+        self.design, self.known = memory(pattern.nnz, 0.0), memory(1, 0.0)
+        self.prior_mean, self.prior_precision = memory(d, 0.0), memory(d, 0.0)
+        self.precision = memory(d * d, 0.0)
+        self.pointer, self.index = self.tables.ints_of(pattern.indptr), self.tables.ints_of(pattern.indices)
+
+    # -- shared: the values, the predictor, the design, the data, the prior ------------------
+
+    def place(self) -> None:
+        """``place_<s>(source)``: the block's values from current (0), probe (1) or drawn (2)."""
+        w, lines = self.writer, []
+        for m in self.step.members:
+            rows, row = self.tables.ints_of(m.rows), w.temp("r")
+            lines += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]",
+                      f"    value = {self.current}[{m.offset} + q] if source == 0 else "
+                      f"({self.probe}[{m.offset} + q] if source == 1 else {self.drawn}[{m.offset} + q])",
+                      f"    {w.value(m.group, row)} = value"]
+        w.function(f"def place_{self.s}(V, I, F, A, source):", lines + w.recompute_all(self.step.deterministic))
+
+    def predictor(self) -> None:
+        w, lines = self.writer, []
+        for link in self.step.links:
+            rows, child, pre = self.tables.ints_of(link.child_rows), w.temp("r"), []
+            found = link.predictor
+            if found.expr is None:
+                value = w.code(link.group.params[0], child, pre)
+            else:
+                owner = child if found.rows is None else f"{self.tables.ints_of(found.rows)}[{child}]"
+                value = w.code(found.expr, owner, pre)
+            lines += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
+            lines += _indent(pre + [f"{self.eta}[{link.offset} + q] = {value}"], 1)
+        w.function(f"def eta_{self.s}(V, I, F, A):", lines)
+
+    def setup(self) -> list[str]:
+        """Statements reading the current values, the design and intercept, the children's
+        values and sizes, and the prior means and precisions into memory."""
+        w, s, step = self.writer, self.s, self.step
+        self.place()
+        self.predictor()
+        colour_of = np.zeros(step.size, np.int64)
+        for k, colour in enumerate(step.colours):
+            colour_of[colour] = k
+        colours = self.tables.ints_of(colour_of)
+        body = [f"d = {self.current}.shape[0]", f"n = {self.eta}.shape[0]"]
+        for m in step.members:
+            rows = self.tables.ints_of(m.rows)
+            body += [f"for q in range({rows}.shape[0]):",
+                     f"    {self.current}[{m.offset} + q] = {w.value(m.group, rows + '[q]')}"]
+        probing = ["for j in range(d):", f"    {self.probe}[j] = 0.0",
+                   f"place_{s}(V, I, F, A, 1)", f"eta_{s}(V, I, F, A)",
+                   "for r in range(n):", f"    {self.intercept}[r] = {self.eta}[r]",
+                   f"for colour in range({len(step.colours)}):",
+                   "    for j in range(d):",
+                   f"        {self.probe}[j] = 1.0 if {colours}[j] == colour else 0.0",
+                   f"    place_{s}(V, I, F, A, 1)", f"    eta_{s}(V, I, F, A)",
+                   "    for r in range(n):",
+                   f"        for q in range({self.pointer}[r], {self.pointer}[r + 1]):",
+                   f"            if {colours}[{self.index}[q]] == colour:",
+                   f"                {self.design}[q] = {self.eta}[r] - {self.intercept}[r]",
+                   f"place_{s}(V, I, F, A, 0)"]
+        from_current = [f"eta_{s}(V, I, F, A)",
+                        "for r in range(n):",
+                        f"    t = {self.eta}[r]",
+                        f"    for q in range({self.pointer}[r], {self.pointer}[r + 1]):",
+                        f"        t -= {self.design}[q] * {self.current}[{self.index}[q]]",
+                        f"    {self.intercept}[r] = t"]
+        if step.fixed_design:
+            body += [f"if {self.known}[0] == 0.0:"] + _indent(probing + [f"{self.known}[0] = 1.0"], 1)
+            body += ["else:"] + _indent(from_current, 1)
+        else:
+            body += probing
+        for link in step.links:
+            rows, child, pre = self.tables.ints_of(link.child_rows), w.temp("r"), []
+            size = w.code(link.group.params[1], child, pre) if link.group.distribution.name in SIZED else "1.0"
+            body += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
+            body += _indent(pre + [f"{self.y}[{link.offset} + q] = {w.value(link.group, child)}",
+                                   f"{self.size}[{link.offset} + q] = {size}"], 1)
+        for m in step.members:
+            rows, row, pre = self.tables.ints_of(m.rows), w.temp("r"), []
+            mean, spread = w.params(m.group, row, pre)
+            body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
+            body += _indent(pre + [f"{self.prior_mean}[{m.offset} + q] = {mean}",
+                                   f"{self.prior_precision}[{m.offset} + q] = {spread}"], 1)
+        return body
+
+    # -- the conjugate normal block ------------------------------------------------------------
+
+    def normal(self) -> None:
+        """One exact draw from N(H^-1 b, H^-1): ``H = diag(prior precision) + X' T X``, ``b =
+        prior precision x prior mean + X' T (y - a)``."""
+        memory = self.tables.memory_of
+        b, z = memory(self.step.size, 0.0), memory(self.step.size, 0.0)
+        body = self.setup() + ["for j in range(d * d):", f"    {self.precision}[j] = 0.0",
+                               "for j in range(d):",
+                               f"    {self.precision}[j * d + j] = {self.prior_precision}[j]",
+                               f"    {b}[j] = {self.prior_precision}[j] * {self.prior_mean}[j]",
+                               "for r in range(n):",
+                               f"    t = {self.size}[r]",
+                               f"    residual = {self.y}[r] - {self.intercept}[r]"]
+        body += _indent(self._information("t", f"t * residual", b), 1)
+        body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
+                 f"if gaussian_draw(whole({self.precision}), whole({b}), whole({z}), whole({self.drawn}), d):",
+                 f"    place_{self.s}(V, I, F, A, 2)"]
+        self.writer.function(f"def step_{self.s}(V, I, F, A, rng, adapting):", body)
+
+    def _information(self, weight: str, score: str, gradient: str) -> list[str]:
+        """Row ``r``'s terms: ``X_r' weight X_r`` into the precision, ``X_r' score`` into ``gradient``."""
+        p, x, index = self.pointer, self.design, self.index
+        return [f"for e in range({p}[r], {p}[r + 1]):",
+                f"    j = {index}[e]",
+                f"    {gradient}[j] += {x}[e] * {score}",
+                f"    for f in range({p}[r], {p}[r + 1]):",
+                f"        {self.precision}[j * d + {index}[f]] += {weight} * {x}[e] * {x}[f]"]
+
+    # -- the GLM block -----------------------------------------------------------------------------
+
+    def _rows(self) -> list[tuple]:
+        """Per link: its range of stacked rows and its family's kernel."""
+        return [(link.offset, link.offset + len(link.child_rows), FAMILY_KERNELS[link.predictor.family.name])
+                for link in self.step.links]
+
+    def glm(self) -> None:
+        w, s, step, memory = self.writer, self.s, self.step, self.tables.memory_of
+        d, parts = step.size, step.parts
+        factor, gradient, newton = memory(d * d, 0.0), memory(d, 0.0), memory(d, 0.0)
+        at_eta = memory(self.pattern.shape[0], 0.0)
+        of_coordinate = self.tables.ints_of(parts.of_coordinate)
+        of_row = self.tables.ints_of(parts.of_row)
+        sizes = self.tables.floats_of(parts.sizes.astype(float))
+        dims = "d = {0}.shape[0]\nn = {1}.shape[0]".format(self.current, self.eta).split("\n")
+
+        def predictor_at(beta: str) -> list[str]:
+            return ["for r in range(n):", f"    t = {self.intercept}[r]",
+                    f"    for q in range({self.pointer}[r], {self.pointer}[r + 1]):",
+                    f"        t += {self.design}[q] * {beta}[{self.index}[q]]",
+                    f"    {at_eta}[r] = t"]
+
+        body = dims + predictor_at("beta") + [
+            "total = 0.0",
+            "for j in range(d * d):", f"    {self.precision}[j] = 0.0",
+            "for j in range(d):",
+            f"    delta = beta[j] - {self.prior_mean}[j]",
+            f"    total -= 0.5 * {self.prior_precision}[j] * delta * delta",
+            f"    {self.precision}[j * d + j] = {self.prior_precision}[j]",
+            f"    {gradient}[j] = -{self.prior_precision}[j] * delta"]
+        for first, last, kernel in self._rows():
+            body += [f"for r in range({first}, {last}):",
+                     f"    loglik, weight, score = {kernel}({at_eta}[r], {self.y}[r], {self.size}[r])",
+                     "    total += loglik"]
+            body += _indent(self._information("weight", "score", gradient), 1)
+        body += ["if total != total:", "    total = -INF",
+                 "for j in range(d * d):", f"    {factor}[j] = {self.precision}[j]",
+                 f"usable = total > -INF and cholesky(whole({factor}), d)",
+                 "if usable:",
+                 f"    forward_solve(whole({factor}), whole({gradient}), whole({newton}), d)",
+                 f"    backward_solve(whole({factor}), whole({newton}), whole({newton}), d)",
+                 "return total, usable"]
+        w.function(f"def at_{s}(V, I, F, A, beta):", body)
+
+        body = dims + ["for k in range(out.shape[0]):", "    out[k] = 0.0",
+                       "for j in range(d):",
+                       f"    delta = beta[j] - {self.prior_mean}[j]",
+                       f"    out[{of_coordinate}[j]] -= 0.5 * {self.prior_precision}[j] * delta * delta"]
+        body += predictor_at("beta")
+        for first, last, kernel in self._rows():
+            body += [f"for r in range({first}, {last}):",
+                     f"    out[{of_row}[r]] += {kernel}({at_eta}[r], {self.y}[r], {self.size}[r])[0]"]
+        body += ["total = 0.0", "for k in range(out.shape[0]):",
+                 "    if out[k] != out[k]:", "        out[k] = -INF", "    total += out[k]", "return total"]
+        w.function(f"def target_{s}(V, I, F, A, beta, out):", body)
+
+        body = dims + ["for k in range(out.shape[0]):", "    out[k] = 0.0",
+                       "for j in range(d):",
+                       "    t = 0.0",
+                       "    for k in range(d):",
+                       f"        t += {self.precision}[j * d + k] * (x[k] - centre[k])",
+                       f"    out[{of_coordinate}[j]] += (x[j] - centre[j]) * t",
+                       f"nu = {float(TAIL_DF)}",
+                       "for k in range(out.shape[0]):",
+                       "    distance = out[k]",
+                       f"    size = {sizes}[k]",
+                       "    t = (math.lgamma((nu + size) / 2) - math.lgamma(nu / 2) - size / 2 * math.log(nu / 2)"
+                       " - (nu + size) / 2 * np.log1p(distance / nu))",
+                       f"    out[k] = np.logaddexp({np.log1p(-HEAVY)!r} - 0.5 * distance, {np.log(HEAVY)!r} + t)"]
+        w.function(f"def proposal_{s}(V, I, F, A, x, centre, out):", body)
+
+        mode, beta, trial, proposed = (memory(d, np.nan if k == 0 else 0.0) for k in range(4))
+        z, stretch = memory(d, 0.0), memory(parts.count, 1.0)
+        here, there, q_here, q_there = (memory(parts.count, 0.0) for _ in range(4))
+        accepted, counters = memory(parts.count, 0.0), memory(2, 0.0)  # counters: updates, follow?
+        followers = [f"step_{w.step_name(f)}(V, I, F, A, rng, adapting)" for f in step.followers]
+        body = self.setup() + [
+            "for j in range(d):",
+            f"    {beta}[j] = {mode}[j] if np.isfinite({mode}[j]) else {self.current}[j]",
+            f"total, usable = at_{s}(V, I, F, A, whole({beta}))",
+            f"for _ in range({NEWTON_LIMIT}):",
+            "    decrement = 0.0",
+            "    for j in range(d):",
+            f"        decrement += {gradient}[j] * {newton}[j]",
+            f"    if not usable or not decrement > {TOLERANCE!r}:",
+            "        break",
+            "    scale = 1.0",
+            "    better = False",
+            f"    for _ in range({HALVINGS}):",
+            "        for j in range(d):",
+            f"            {trial}[j] = {beta}[j] + scale * {newton}[j]",
+            f"        if target_{s}(V, I, F, A, whole({trial}), whole({here})) >= total + 1e-4 * scale * decrement:",
+            "            better = True",
+            "            break",
+            "        scale /= 2",
+            "    if not better:",
+            "        break",
+            "    for j in range(d):",
+            f"        {beta}[j] = {trial}[j]",
+            f"    total, usable = at_{s}(V, I, F, A, whole({beta}))",
+            "for j in range(d):",
+            f"    {mode}[j] = {beta}[j]",
+            "for j in range(d):",
+            f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
+            "moved = False",
+            "if usable:",
+            f"    backward_solve(whole({factor}), whole({z}), whole({z}), d)",
+            f"    for k in range({stretch}.shape[0]):",
+            f"        {stretch}[k] = 1.0",
+            f"        if draw_uniform(rng) < {HEAVY!r}:",
+            f"            {stretch}[k] = math.sqrt({float(TAIL_DF)} / rv_dchisqr(rng, {float(TAIL_DF)}))",
+            "    for j in range(d):",
+            f"        {proposed}[j] = {mode}[j] + {z}[j] * {stretch}[{of_coordinate}[j]]",
+            f"    target_{s}(V, I, F, A, whole({proposed}), whole({there}))",
+            f"    target_{s}(V, I, F, A, whole({self.current}), whole({here}))",
+            f"    proposal_{s}(V, I, F, A, whole({self.current}), whole({mode}), whole({q_here}))",
+            f"    proposal_{s}(V, I, F, A, whole({proposed}), whole({mode}), whole({q_there}))",
+            f"    for k in range({here}.shape[0]):",
+            f"        ratio = {there}[k] - {here}[k] + {q_here}[k] - {q_there}[k]",
+            f"        {stretch}[k] = 1.0 if np.log(draw_uniform(rng)) < ratio else 0.0",
+            "    for j in range(d):",
+            f"        {self.drawn}[j] = {proposed}[j] if {stretch}[{of_coordinate}[j]] == 1.0 else {self.current}[j]",
+            f"    place_{s}(V, I, F, A, 2)",
+            "if adapting:",
+            f"    {counters}[0] += 1",
+            f"    for k in range({accepted}.shape[0]):",
+            f"        {accepted}[k] += {stretch}[k] if usable else 0.0",
+            f"elif {counters}[1] == 0.0 and {counters}[0] > 0:",
+            f"    {counters}[1] = 1.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
+            f"if {counters}[1] != 2.0:"] + _indent(followers or ["pass"], 1)
+        w.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
+
+
+def write(writer, step: BlockStep, s: str) -> None:
+    code = BlockCode(writer, step, s)
+    code.normal() if step.exact else code.glm()
