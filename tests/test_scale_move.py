@@ -6,6 +6,7 @@ move is in play, and the draws must match the integral within 4 batch-means MCSE
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from hiergraph import compile_model
@@ -27,28 +28,35 @@ def _posterior_moments(log_prior, grid, scale_sd):
     return mean, (weights * (grid - mean) ** 2).sum()
 
 
-def _draws(text, monitor, seed):
+def _draws(text, monitor, seed, backend):
+    if backend == "numba":
+        pytest.importorskip("numba")
     model = compile_model(text, data={"y": Y})
     plan = compile_plan(model.graph, 4, overrides={"b[i]": "slice"})
     assert any(isinstance(s, ScaleGroupStep) for s in plan.steps)
     return run(model.graph, plan, chains=4, burn=300, iterations=3000, seed=seed,
-               monitors=[resolve_monitor(model.graph, monitor)])[monitor]
+               monitors=[resolve_monitor(model.graph, monitor)], backend=backend)[monitor]
 
 
-def test_standard_deviation_with_uniform_prior():
+BACKENDS = pytest.mark.parametrize("backend", ["numpy", "numba"])  # numba: hiergraph.jit.scalecode
+
+
+@BACKENDS
+def test_standard_deviation_with_uniform_prior(backend):
     text = ("model { for (i in 1:6) { y[i] ~ dnorm(b[i], 1)\n b[i] ~ dnorm(0, tau) }\n"
             " tau <- pow(sigma, -2)\n sigma ~ dunif(0, 5) }")
     grid = np.linspace(1e-4, 5, 20001)
     mean, var = _posterior_moments(lambda s: np.zeros_like(s), grid, lambda s: s)
-    assert_mcmc_moments(_draws(text, "sigma", seed=31), mean, var, batch=50)
+    assert_mcmc_moments(_draws(text, "sigma", seed=31, backend=backend), mean, var, batch=50)
 
 
-def test_precision_with_gamma_prior():
+@BACKENDS
+def test_precision_with_gamma_prior(backend):
     text = ("model { for (i in 1:6) { y[i] ~ dnorm(b[i], 1)\n b[i] ~ dnorm(0, tau) }\n"
             " tau ~ dgamma(2, 1) }")
     grid = np.linspace(1e-4, 30, 60001)
     mean, var = _posterior_moments(lambda t: stats.gamma.logpdf(t, 2), grid, lambda t: 1 / np.sqrt(t))
-    assert_mcmc_moments(_draws(text, "tau", seed=32), mean, var, batch=50)
+    assert_mcmc_moments(_draws(text, "tau", seed=32, backend=backend), mean, var, batch=50)
 
 
 def test_plan_names_the_move_and_leaves_it_out_where_it_does_not_apply():
