@@ -320,3 +320,43 @@ def test_the_compiled_normal_block_draws_the_exact_joint_posterior():
     correlation = covariance[0, 1] / np.sqrt(covariance[0, 0] * covariance[1, 1])
     observed = np.corrcoef(draws["a"].ravel(), draws["b"].ravel())[0, 1]
     assert abs(observed - correlation) < 4 * (1 - correlation ** 2) / np.sqrt(4000)
+
+
+CENSORED = """model {
+  above ~ dinterval(t1, 2)
+  between ~ dinterval(t2, cuts[])
+  t1 ~ dexp(1)
+  t2 ~ dexp(1)
+}"""
+
+
+def test_compiled_interval_censoring_truncates_the_latent_value():
+    """t1 is only known to exceed 2, t2 to lie in (1, 2.5]: exponential(1) truncated there,
+    whose moments are known; the censoring nodes' dinterval code is what truncates."""
+    from test_samplers import assert_mcmc_moments, posterior_moments
+
+    model = compile_model(CENSORED, data={"above": 1, "between": 1, "cuts": [1.0, 2.5]},
+                          inits={"t1": 3.0, "t2": 2.0})
+    draws = run(model.graph, model.plan(2), chains=2, burn=200, iterations=4000, seed=6, backend="numba",
+                inits=model.inits, monitors=[resolve_monitor(model.graph, n) for n in ("t1", "t2")])
+    assert_mcmc_moments(draws["t1"], 3.0, 1.0)
+    mean, var = posterior_moments(lambda t: -t, 1.0, 2.5)
+    assert_mcmc_moments(draws["t2"], mean, var)
+
+
+@pytest.mark.parametrize("y, upper", [(8, 0.6), (10, 0.3)], ids=["rejection", "slice-fallback"])
+def test_compiled_conjugate_draw_of_a_truncated_prior(y, upper):
+    """p ~ dbeta(2, 2) T(, upper) with a binomial child: its posterior is beta(2 + y, 12 - y)
+    truncated at ``upper``. At 0.6 the untruncated posterior's draws fall inside often
+    enough; at 0.3 (posterior mass ~1e-6 there) every draw is refused and the slice move
+    takes over."""
+    from test_samplers import assert_mcmc_moments, posterior_moments
+    from scipy import stats
+
+    model = compile_model("model { y ~ dbin(p, 10)\n p ~ dbeta(2, 2) T(, U) }", data={"y": y, "U": upper})
+    plan = model.plan(2)
+    assert plan.groups[0].sampler == "conjugate_beta_binomial"
+    draws = run(model.graph, plan, chains=2, burn=100, iterations=3000, seed=12, backend="numba",
+                monitors=[resolve_monitor(model.graph, "p")])
+    mean, var = posterior_moments(lambda p: stats.beta.logpdf(p, 2 + y, 12 - y), 0.0, upper)
+    assert_mcmc_moments(draws["p"], mean, var)

@@ -94,6 +94,7 @@ DRAWS = {
     "normal": "rv_dnorm(rng, {0} / {1}, {1})",
 }
 
+REJECTIONS = 100  # draws of a truncated prior's untruncated posterior before a slice move instead
 SLICE_STEPS_OUT = SliceStep.max_steps
 SLICE_SHRINKS = SliceStep.max_shrinks
 
@@ -104,7 +105,7 @@ class NotCompilable(Exception):
 
 def _dist(group) -> str:
     name = ALIASES.get(group.distribution.name, group.distribution.name)
-    if name not in SUPPORT and name != "dcat":
+    if name not in SUPPORT and name not in ("dcat", "dinterval"):
         raise NotCompilable(f"{group.name} ~ {group.distribution.name} has no compiled kernel")
     return name
 
@@ -289,6 +290,8 @@ class Writer:
             raise NotCompilable(f"{group.name} is truncated")
         if name == "dcat":
             density = self._categorical(group, row, x, pre)
+        elif name == "dinterval":
+            density = self._interval(group, row, x, pre)
         else:
             density = f"lp_{name}({x}, {', '.join(self.params(group, row, pre))})"
         if group.bounds is not None:
@@ -315,6 +318,26 @@ class Writer:
         at: list = []
         w_at = self.code(weights, row, at, f"{first} + int({x}) - 1" if ragged else f"int({x}) - 1")
         pre += _indent(at + [f"{result} = np.log({w_at}) - np.log({total})"], 1)
+        return result
+
+    def _interval(self, group, row: str, x: str, pre: list) -> str:
+        """dinterval(t, c): log mass 0 where ``x`` is the number of cutpoints below ``t``
+        (strictly increasing cutpoints), else -inf (hiergraph.distributions._Interval)."""
+        t, cutpoints = group.params
+        value, result, below, last = self.temp(), self.temp(), self.temp(), self.temp()
+        pre += [f"{value} = {self.code(t, row, pre)}"]
+        if cutpoints.shape == ():
+            pre += [f"{below} = 1.0 if {self.code(cutpoints, row, pre)} < {value} else 0.0",
+                    f"{result} = 0.0 if {x} == {below} else -INF"]
+            return result
+        first, count, ragged = self.runs([cutpoints], row)
+        j, inner = self.temp("j"), []
+        c = self.code(cutpoints, row, inner, j)
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        pre += [f"{below} = 0.0", f"{last} = -INF", f"{result} = 0.0", loop]
+        pre += _indent(inner + [f"if not ({c} > {last}):", f"    {result} = -INF",
+                                f"{last} = {c}", f"if {c} < {value}:", f"    {below} += 1.0"], 1)
+        pre += [f"if {x} != {below}:", f"    {result} = -INF"]
         return result
 
     # -- the blanket of one step, element by element -------------------------------------------
@@ -453,25 +476,26 @@ class Writer:
             upper = upper if high is None else f"min({upper}, {high})"
         return lower, upper
 
-    def slice(self, step, s: str, after: list[str], before=(), origin=None) -> None:
-        """Neal's (2003) stepping out and shrinkage, as :class:`hiergraph.samplers.SliceStep`,
-        one row at a time; the width adapts during burn-in the same way. ``origin`` (code of
-        the starting point and the bounds; default: the node's value and support) serves
-        moves of an auxiliary variable (:mod:`hiergraph.jit.scalecode`); ``before`` and
-        ``after`` are statements around the rows' loop."""
+    def slice(self, step, s: str, after: list[str], before=(), origin=None, whole: bool = True) -> None:
+        """Neal's (2003) stepping out and shrinkage, as :class:`hiergraph.samplers.SliceStep`:
+        ``slide_<s>(..., p)`` moves row ``p``, ``step_<s>`` (unless not ``whole``) every row,
+        then adapts the width during burn-in the same way. ``origin`` (code of the starting
+        point and the bounds; default: the node's value and support) serves moves of an
+        auxiliary variable (:mod:`hiergraph.jit.scalecode`); ``before`` and ``after`` are
+        statements around the rows' loop."""
         target, rows = step.group, step.rows
         width, moves, count = (self.tables.memory_of(len(rows), 1.0), self.tables.memory_of(len(rows), 0.0),
                                self.tables.memory_of(1, 0.0))
         row, pre = self.temp("r"), []
         x0, lower, upper = origin or (self.value(target, row), *self.support(target, row, pre))
-        floor = "np.floor" if step.discrete else ""
-        body = list(before) + [f"for p in range({self.tables.ints_of(rows)}.shape[0]):",
-                               f"    {row} = {self.tables.ints_of(rows)}[p]"]
-        body += _indent(pre + [f"lower = {lower}", f"upper = {upper}", f"x0 = {x0}"], 1)
-        if step.discrete:
-            body += _indent(["upper = upper + 1.0", "x0 = x0 + draw_uniform(rng)"], 1)
+        discrete = getattr(step, "discrete", False)  # a conjugate step's fallback slice: never
+        floor = "np.floor" if discrete else ""
+        body = [f"{row} = {self.tables.ints_of(rows)}[p]"]
+        body += pre + [f"lower = {lower}", f"upper = {upper}", f"x0 = {x0}"]
+        if discrete:
+            body += ["upper = upper + 1.0", "x0 = x0 + draw_uniform(rng)"]
         call = f"density_{s}(V, I, F, A, p, {floor}({{}}))"
-        body += _indent([
+        body += [
             f"log_y = {call.format('x0')} - draw_exponential(rng)",
             f"w = {width}[p]",
             "left = x0 - w * draw_uniform(rng)",
@@ -499,7 +523,12 @@ class Writer:
             call.format("x1"),
             "if adapting:",
             f"    {moves}[p] += abs(x1 - x0)",
-        ], 1)
+        ]
+        self.function(f"def slide_{s}(V, I, F, A, rng, adapting, p):", body)
+        if not whole:
+            return
+        body = list(before) + [f"for p in range({self.tables.ints_of(rows)}.shape[0]):",
+                               f"    slide_{s}(V, I, F, A, rng, adapting, p)"]
         body += ["if adapting:", f"    {count}[0] += 1",
                  f"    for p in range({width}.shape[0]):",
                  f"        {width}[p] = max(2 * {moves}[p] / {count}[0], 1e-8)"]
@@ -510,7 +539,7 @@ class Writer:
         """``posterior_<s>`` and ``step_<s>``: JAGS's conjugate rules, one row at a time."""
         family, target, b = step.rule.family, step.group, step.blanket
         prior_name = ALIASES.get(target.distribution.name, target.distribution.name)
-        if target.bounds is not None or (family, prior_name) not in PRIORS:
+        if (family, prior_name) not in PRIORS:
             raise NotCompilable(f"the {step.name} update of {target.name}")
         row = self.temp("r")
         body = [f"{row} = {self.tables.ints_of(b.rows)}[p]"]
@@ -528,9 +557,29 @@ class Writer:
         lines = [f"for p in range({self.tables.ints_of(b.rows)}.shape[0]):",
                  f"    a0, b0, a1, b1 = posterior_{s}(V, I, F, A, p)",
                  f"    {row} = {self.tables.ints_of(b.rows)}[p]",
-                 f"    {self.value(target, row)} = {draw}"]
-        lines += _indent(self.recompute(b, "p"), 1)
+                 f"    x = {draw}"]
+        if target.bounds is not None:
+            lines += _indent(self._truncated(step, s, row, draw), 1)
+        lines += _indent([f"{self.value(target, row)} = x"] + self.recompute(b, "p"), 1)
         self.function(f"def step_{s}(V, I, F, A, rng, adapting):", lines)
+
+    def _truncated(self, step, s: str, row: str, draw: str) -> list[str]:
+        """A truncated prior's conjugate draw: the untruncated posterior's draws until one falls
+        within the bounds, up to ``REJECTIONS`` of them; if none does, a slice move of the row
+        instead (with a fixed width). Whether the slice runs does not depend on the row's
+        current value, so the mixture of the two kernels keeps the posterior invariant."""
+        pre: list = []
+        low, high = (None if bound is None else self.code(bound, row, pre) for bound in step.group.bounds)
+        inside = " and ".join([f"x >= {low}"] * (low is not None) + [f"x <= {high}"] * (high is not None))
+        self.density(step, s)
+        self.slice(step, s, [], whole=False)
+        return pre + ["tries = 1",
+                      f"while not ({inside}) and tries < {REJECTIONS}:",
+                      f"    x = {draw}",
+                      "    tries += 1",
+                      f"if not ({inside}):",
+                      f"    slide_{s}(V, I, F, A, rng, False, p)",
+                      f"    x = {self.value(step.group, row)}"]
 
     def _increments(self, step, link, plan, row: str) -> list[str]:
         """Statements adding one child group's increments to ``a1, b1``; where the child reads
