@@ -147,13 +147,17 @@ def test_the_generated_deviance_is_the_engines():
 
 
 def test_auto_runs_numpy_where_a_step_is_not_compiled_and_numba_says_why():
-    model = compile_model(SURVIVAL, data=SURVIVAL_DATA)
-    plan = model.plan(1)  # a, b and u form a GLM block, which the code generator does not write
+    # a truncated child's normalising constant needs the normal cdf, not compiled yet
+    model = compile_model("model { y ~ dnorm(mu, 1) T(0, )\n mu ~ dnorm(0, 1) }", data={"y": 0.5})
+    plan = model.plan(1)
     assert compiled_sweep(model.graph, plan, default_monitors(model.graph), "auto") is None
-    with pytest.raises(UsageError, match="cannot compile this model yet: the glm_iwls_block sampler"):
+    with pytest.raises(UsageError, match="cannot compile this model yet: y is truncated"):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
     with pytest.raises(UsageError, match="unknown backend"):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "fortran")
+    draws = run(model.graph, plan, chains=1, burn=10, iterations=20, seed=1, backend="auto",
+                monitors=default_monitors(model.graph))
+    assert draws.values.shape == (1, 20, 1)
 
 
 def test_compiled_runs_keep_the_numpy_runs_shape_thinning_and_callbacks():
