@@ -61,6 +61,17 @@ def _result(whole: dict, sampling: float, out: Path) -> dict:
             "ess": ess, "ess_per_s": ess / whole["seconds"]}
 
 
+def _sampling_ratio(jags: dict, hiergraph: dict) -> str:
+    """hiergraph's ESS per sampling second over JAGS's; blank where JAGS's sampling time is
+    too short to measure as a difference of two runs."""
+    if jags["sampling"] < SHORTEST_SAMPLING or hiergraph["sampling"] <= 0:
+        return ""
+    return f"{(hiergraph['ess'] / hiergraph['sampling']) / (jags['ess'] / jags['sampling']):.3g}"
+
+
+SHORTEST_SAMPLING = 0.05  # seconds
+
+
 def _jags(run: Path, setup: Path, out: Path) -> dict:
     setup_only = run_measured(["jags", setup], cwd=out)
     whole = run_measured(["jags", run], cwd=out)
@@ -114,9 +125,10 @@ def method(jags: str, repeat: int, backend: str = "auto") -> str:
             f"without its updates (compile and initialize only, in another fresh process); MB "
             f"is peak resident memory; ESS is ArviZ's bulk ESS, the smallest over the monitored "
             f"scalars; ESS/s is ESS over wall seconds, run by run; the ratio is hiergraph's ESS/s "
-            f"over JAGS's. hiergraph's backend: {backend} (numba compiles a model once and keeps "
-            f"the machine code in its cache folder: a model's first run pays for compiling, "
-            f"later runs load it).")
+            f"over JAGS's, and the sampling ratio the same with sampling seconds (blank where "
+            f"JAGS's is under {SHORTEST_SAMPLING} s). hiergraph's backend: {backend} (numba "
+            f"compiles a model once and keeps the machine code in its cache folder: a model's "
+            f"first run pays for compiling, later runs load it).")
 
 
 def _cells(result: dict) -> list[str]:
@@ -130,10 +142,11 @@ def table(keys: list[str], rows: list[dict]) -> str:
     """Markdown: the ``keys`` columns (each row's ``key`` cells), JAGS's and hiergraph's
     measures, and the ratio of their ESS/s."""
     measures = [f"{program} {m}" for program in ("JAGS", "hiergraph") for m in MEASURES]
-    lines = ["| " + " | ".join([*keys, *measures, "ESS/s ratio"]) + " |",
-             "|" + "---|" * len(keys) + "---:|" * (len(measures) + 1)]
+    lines = ["| " + " | ".join([*keys, *measures, "ESS/s ratio", "ratio, sampling"]) + " |",
+             "|" + "---|" * len(keys) + "---:|" * (len(measures) + 2)]
     for row in rows:
         j, h = row["jags"], row["hiergraph"]
-        ratio = f"{h['ess_per_s'] / j['ess_per_s']:.3g}" if "error" not in j and "error" not in h else ""
-        lines.append("| " + " | ".join([*row["key"], *_cells(j), *_cells(h), ratio]) + " |")
+        ok = "error" not in j and "error" not in h
+        ratios = [f"{h['ess_per_s'] / j['ess_per_s']:.3g}", _sampling_ratio(j, h)] if ok else ["", ""]
+        lines.append("| " + " | ".join([*row["key"], *_cells(j), *_cells(h), *ratios]) + " |")
     return "\n".join(lines)
