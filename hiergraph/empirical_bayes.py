@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from .blanket import downstream
 from .conjugacy import ConjugateStep
@@ -156,6 +155,8 @@ def _from_free(z, low, high):
 def maximum_likelihood(marginal: Marginal) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The maximum, its standard errors from the observed information, and which
     coordinates are at a bound of their support."""
+    from scipy import optimize  # half a second to import: only here, not for every run
+
     objective = lambda z: -marginal(marginal.from_free(z))
     found = optimize.minimize(objective, marginal.to_free(marginal.start()), method="Nelder-Mead",
                               options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 20000})
@@ -236,6 +237,8 @@ def moments(marginal: Marginal) -> np.ndarray:
         marginal.set(marginal.from_free(free))
         params = np.array([p[0].reshape(-1)[0] for p in marginal.state.parameters(layer)[:2]])
         return params / targets - 1
+
+    from scipy import optimize
 
     found = optimize.least_squares(mismatch, marginal.to_free(marginal.start()), xtol=1e-14, ftol=1e-14)
     if np.max(np.abs(found.fun)) > 1e-6:
