@@ -214,13 +214,16 @@ BACKENDS = ("auto", "numpy", "numba")
 
 def compiled_sweep(model: ModelGraph, plan: Plan, monitors, backend: str):
     """The Plan compiled by the numba backend (:mod:`hiergraph.jit`), or None for the numpy
-    engine: ``numba`` insists, ``auto`` compiles where numba is installed and the Plan's
-    steps are all ones the code generator writes."""
+    engine: ``numba`` insists, ``auto`` compiles where numba is installed, the model is
+    small enough (:data:`hiergraph.jit.AUTO_LIMIT`) and the Plan's steps are all ones the
+    code generator writes."""
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if backend == "numpy":
         return None
     from . import jit
+    if backend == "auto" and jit.too_large(plan):
+        return None
     if not jit.available():
         if backend == "numba":
             raise UsageError("the numba backend needs numba: pip install 'hiergraph[fast]'")

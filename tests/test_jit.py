@@ -22,6 +22,9 @@ from hiergraph.state import State  # noqa: E402
 
 from checks import assert_exact_draws  # noqa: E402
 
+from conftest import REPO  # noqa: E402
+
+REPO_RAT_TUMOURS, REPO_RAT_DATA = REPO / "specs" / "rat_tumors.spec", REPO / "specs" / "rat_tumors.R"
 VALUES = [-1.5, 0.0, 0.3, 1.0, 2.0, 2.5, 7.0, math.inf, math.nan]
 # parameter values per distribution: valid ones, and invalid ones (which give -inf)
 PARAMETERS = {
@@ -364,3 +367,16 @@ def test_compiled_conjugate_draw_of_a_truncated_prior(y, upper):
                 monitors=[resolve_monitor(model.graph, "p")])
     mean, var = posterior_moments(lambda p: stats.beta.logpdf(p, 2 + y, 12 - y), 0.0, upper)
     assert_mcmc_moments(draws["p"], mean, var)
+
+
+def test_auto_leaves_large_models_to_the_numpy_engine(monkeypatch):
+    """Beyond AUTO_LIMIT latent nodes the numpy engine is as fast (its collapsed steps share
+    work between rows with equal data): auto does not compile; numba still does."""
+    import hiergraph.jit as jit
+
+    model = compile_model(REPO_RAT_TUMOURS, data=REPO_RAT_DATA)
+    plan = model.plan(1)
+    monkeypatch.setattr(jit, "AUTO_LIMIT", 50)  # rat tumours has 73 latent nodes
+    assert compiled_sweep(model.graph, plan, [], "auto") is None
+    assert "over 50 latent nodes" in jit.status(model.graph, plan)
+    assert compiled_sweep(model.graph, plan, [], "numba") is not None
