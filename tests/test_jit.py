@@ -17,7 +17,7 @@ from hiergraph.distributions import DISTRIBUTIONS  # noqa: E402
 from hiergraph.engine import compiled_sweep, default_monitors, deviance, initialise, resolve_monitor, run  # noqa: E402
 from hiergraph.errors import UsageError  # noqa: E402
 from hiergraph.functions import FUNCTIONS  # noqa: E402
-from hiergraph.jit import codegen, runner, scalar  # noqa: E402
+from hiergraph.jit import expressions, runner, scalar  # noqa: E402
 from hiergraph.state import State  # noqa: E402
 
 from checks import assert_exact_draws  # noqa: E402
@@ -55,7 +55,7 @@ def _numpy_log_density(name, x, params):
 
 
 def test_every_compiled_distribution_has_its_cases_here():
-    assert set(PARAMETERS) == set(codegen.SUPPORT)
+    assert set(PARAMETERS) == set(expressions.SUPPORT)
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETERS))
@@ -71,9 +71,9 @@ def test_log_density_kernels_match_the_registry(name):
 FUNCTION_POINTS = [-3.0, -0.5, 0.0, 0.2, 0.5, 1.0, 2.5, 40.0, -800.0, math.nan]
 
 
-@pytest.mark.parametrize("name", sorted(n for n, f in codegen.FUNCTION_KERNELS.items() if f.startswith("fn_")))
+@pytest.mark.parametrize("name", sorted(n for n, f in expressions.FUNCTION_KERNELS.items() if f.startswith("fn_")))
 def test_function_kernels_match_the_registry(name):
-    kernel = getattr(scalar, codegen.FUNCTION_KERNELS[name].split("(")[0])
+    kernel = getattr(scalar, expressions.FUNCTION_KERNELS[name].split("(")[0])
     for x in FUNCTION_POINTS:
         with np.errstate(all="ignore"):
             expected = float(FUNCTIONS[name].compute(np.array(x)))
@@ -91,7 +91,7 @@ DRAWN = {"dnorm": (0.5, 2.0), "dt": (0.5, 2.0, 4.0), "dlogis": (0.5, 2.0), "ddex
 
 
 def test_every_compiled_distribution_is_drawn_here():
-    assert set(DRAWN) == set(codegen.SUPPORT)
+    assert set(DRAWN) == set(expressions.SUPPORT)
 
 
 @pytest.mark.parametrize("name", sorted(DRAWN))
@@ -265,7 +265,7 @@ def _applied(name: str) -> str:
 
 
 def test_every_compiled_function_computes_what_the_numpy_engine_does():
-    names = sorted(codegen.FUNCTION_KERNELS)
+    names = sorted(expressions.FUNCTION_KERNELS)
     lines = [f"  f{k} <- {_applied(name)}" for k, name in enumerate(names)]
     spec = "model {\n  y ~ dnorm(x, 1)\n  x ~ dnorm(0, 0.1)\n" + "\n".join(lines) + "\n}"
     model = compile_model(spec, data={"y": 0.4})

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from ..blocks import FOLLOW_BELOW, HEAVY, TAIL_DF, BlockStep
-from .codegen import NotCompilable, _indent
+from .expressions import NotCompilable, _indent
 
 # (child distribution, family) -> the scalar kernel of its terms; its size parameter
 FAMILY_KERNELS = {"normal": "glm_normal", "logit": "glm_logit", "cloglog": "glm_cloglog", "log": "glm_log"}
@@ -146,7 +146,7 @@ class BlockCode:
                                "for r in range(n):",
                                f"    t = {self.size}[r]",
                                f"    residual = {self.y}[r] - {self.intercept}[r]"]
-        body += _indent(self._information("t", f"t * residual", b), 1)
+        body += _indent(self._information("t", "t * residual", b), 1)
         body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
                  f"if gaussian_draw(whole({self.precision}), whole({b}), whole({z}), whole({self.drawn}), d):",
                  f"    place_{self.s}(V, I, F, A, 2)"]

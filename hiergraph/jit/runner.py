@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import codegen
+from . import codegen, expressions
 
 CHUNK_SECONDS = 0.25
 
@@ -37,12 +37,12 @@ class Compiled:
     """A Plan's generated module and the tables its functions read."""
 
     module: object
-    tables: codegen.Tables
+    tables: expressions.Tables
     path: Path
 
 
 def compile_plan(model, plan, monitors) -> Compiled:
-    """The Plan's module, imported; :class:`~hiergraph.jit.codegen.NotCompilable` if it has a
+    """The Plan's module, imported; :class:`~hiergraph.jit.expressions.NotCompilable` if it has a
     step the code generator cannot write."""
     import numba
 
@@ -80,7 +80,7 @@ class Arrays:
 
 def arrays(compiled: Compiled, state) -> Arrays:
     """The state's values, one flat copy per chain, and the tables packed (see
-    :class:`hiergraph.jit.codegen.Tables`)."""
+    :class:`hiergraph.jit.expressions.Tables`)."""
     tables = compiled.tables
     names = list(tables.variables)
     ints, floats, offsets = tables.pack([state.values[name].shape[-1] for name in names])

@@ -7,7 +7,7 @@ same convention as ``State.log_density``: ``-inf`` outside the support and for i
 parameters. tests/test_jit.py checks every kernel against its twin.
 
 The code generator names kernels by pattern: ``lp_<dist>(x, *params)`` log density,
-``rv_<dist>(rng, *params)`` a draw, ``fn_<function>`` a function, ``normaliser_<family>``; see :data:`hiergraph.jit.codegen.FUNCTION_KERNELS`.
+``rv_<dist>(rng, *params)`` a draw, ``fn_<function>`` a function, ``normaliser_<family>``; see :data:`hiergraph.jit.expressions.FUNCTION_KERNELS`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from ..blanket import dependence
 from ..scale_move import ScaleGroupStep
-from .codegen import _indent
+from .expressions import _indent
 
 
 def _by_scale(of: np.ndarray, scales: int) -> sparse.csr_matrix:

@@ -1,0 +1,313 @@
+"""Bound expressions and log densities written as scalar code, for the numba backend.
+
+:class:`ExpressionWriter` turns the binder's expression trees (:mod:`hiergraph.evaluator`)
+into code for one element ``row``: a reference ``x[i]`` reads ``V[k][I[m][row]]`` (see
+:class:`Tables`), a reduction becomes a loop over the values it reads (runs of different
+lengths included), and a stochastic node's log density a call of its kernel in
+:mod:`hiergraph.jit.scalar` (``dcat`` and ``dinterval`` are written out). Anything it cannot
+write raises :class:`NotCompilable`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..evaluator import Const, Ragged, Ref, nodes, refs
+
+# elementwise functions: a format string over the arguments' code
+FUNCTION_KERNELS = {
+    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
+    "^": "({0} ** {1})", "pow": "({0} ** {1})", "neg": "(-{0})",
+    "<": "(1.0 if {0} < {1} else 0.0)", "<=": "(1.0 if {0} <= {1} else 0.0)", ">": "(1.0 if {0} > {1} else 0.0)",
+    ">=": "(1.0 if {0} >= {1} else 0.0)", "==": "(1.0 if {0} == {1} else 0.0)", "!=": "(1.0 if {0} != {1} else 0.0)",
+    "&&": "(1.0 if {0} != 0 and {1} != 0 else 0.0)", "||": "(1.0 if {0} != 0 or {1} != 0 else 0.0)", "!": "(1.0 if {0} == 0 else 0.0)",
+    "abs": "abs({0})", "sqrt": "np.sqrt({0})", "exp": "np.exp({0})", "log": "np.log({0})",
+    "logit": "fn_logit({0})", "ilogit": "fn_ilogit({0})", "phi": "fn_phi({0})",
+    "cloglog": "fn_cloglog({0})", "icloglog": "fn_icloglog({0})", "step": "(1.0 if {0} >= 0 else 0.0)",
+    "equals": "(1.0 if {0} == {1} else 0.0)", "ifelse": "({1} if {0} != 0 else {2})", "round": "fn_round({0})",
+    "trunc": "np.trunc({0})", "logfact": "fn_logfact({0})", "loggam": "fn_loggam({0})",
+    "sin": "np.sin({0})", "cos": "np.cos({0})", "tan": "np.tan({0})", "arcsin": "np.arcsin({0})",
+    "arccos": "np.arccos({0})", "arctan": "np.arctan({0})", "sinh": "np.sinh({0})",
+    "cosh": "np.cosh({0})", "tanh": "np.tanh({0})",
+}
+REDUCTIONS = ("sum", "mean", "prod", "min", "max", "length")
+
+# scalar distributions with kernels in hiergraph.jit.scalar; their support as code over the
+# parameters' code, for the slice sampler's bracket
+SUPPORT = {
+    "dnorm": ("-INF", "INF"), "dt": ("-INF", "INF"), "dlogis": ("-INF", "INF"),
+    "ddexp": ("-INF", "INF"), "dlnorm": ("0.0", "INF"), "dgamma": ("0.0", "INF"),
+    "dexp": ("0.0", "INF"), "dchisqr": ("0.0", "INF"), "dweib": ("0.0", "INF"),
+    "dpar": ("{1}", "INF"), "dbeta": ("0.0", "1.0"), "dunif": ("{0}", "{1}"),
+    "dbern": ("0.0", "1.0"), "dbin": ("0.0", "{1}"), "dpois": ("0.0", "INF"),
+    "dnegbin": ("0.0", "INF"),
+}
+ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
+
+class NotCompilable(Exception):
+    """The Plan has something the code generator does not write; the reason says what."""
+
+
+def _dist(group) -> str:
+    name = ALIASES.get(group.distribution.name, group.distribution.name)
+    if name not in SUPPORT and name not in ("dcat", "dinterval"):
+        raise NotCompilable(f"{group.name} ~ {group.distribution.name} has no compiled kernel")
+    return name
+
+
+def _indent(lines, depth: int) -> list[str]:
+    return ["    " * depth + line for line in lines]
+
+
+@dataclass
+class Tables:
+    """The arrays the generated code reads, collected while it is written.
+
+    The code is written as if ``V``, ``I``, ``F`` and ``A`` were tuples of arrays (``I[3][r]``);
+    :func:`render` turns each table into a run of one flat array (``I[oI_3 + r]``), with
+    the runs' offsets at the head of ``I`` (:meth:`pack`). Passing four arrays between the
+    generated functions, rather than tuples of hundreds, keeps numba's machine code small
+    and its compile time short.
+    """
+
+    variables: dict = field(default_factory=dict)  # array name -> index in V
+    ints: list = field(default_factory=list)  # 1-D int64 arrays: I
+    floats: list = field(default_factory=list)  # 1-D float64 arrays: F
+    memory: list = field(default_factory=list)  # (length, initial value) per array of A
+    monitored: tuple = ()  # (V index or -1 for the deviance, position) of each monitored scalar
+    _seen: dict = field(default_factory=dict)
+
+    def var(self, name: str) -> str:
+        return f"V[{self.variables.setdefault(name, len(self.variables))}]"
+
+    def ints_of(self, array) -> str:
+        return self._add(self.ints, np.ascontiguousarray(array, np.int64).reshape(-1), array, "I")
+
+    def floats_of(self, array) -> str:
+        return self._add(self.floats, np.ascontiguousarray(array, np.float64).reshape(-1), array, "F")
+
+    def memory_of(self, length: int, initial: float) -> str:
+        self.memory.append((max(int(length), 1), float(initial)))
+        return f"A[{len(self.memory) - 1}]"
+
+    def bases(self) -> dict[str, int]:
+        """Where each table's offsets start in the head of the packed ``I``."""
+        ints, variables, floats = len(self.ints), len(self.variables), len(self.floats)
+        return {"I": 0, "V": ints + 1, "F": ints + variables + 2, "A": ints + variables + floats + 3}
+
+    def pack(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The packed ``I`` and ``F``, and the offsets of the variables (of ``sizes``) in ``V``."""
+        def offsets(lengths):
+            return np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+
+        head = len(self.ints) + len(sizes) + len(self.floats) + len(self.memory) + 4
+        variables = offsets(sizes)
+        header = np.concatenate([head + offsets([len(a) for a in self.ints]), variables,
+                                 offsets([len(a) for a in self.floats]),
+                                 offsets([n for n, _ in self.memory])]).astype(np.int64)
+        ints = np.concatenate([header, *self.ints]).astype(np.int64)
+        floats = np.concatenate([np.zeros(0), *self.floats])
+        return ints, floats, variables
+
+    def memory_for_a_chain(self) -> np.ndarray:
+        return np.concatenate([np.zeros(0), *(np.full(n, initial) for n, initial in self.memory)])
+
+    def _add(self, store: list, converted, original, letter: str) -> str:
+        key = (letter, id(original))
+        if key not in self._seen:
+            store.append(converted)
+            self._seen[key] = (len(store) - 1, original)  # the original kept alive: ids stay unique
+        return f"{letter}[{self._seen[key][0]}]"
+
+
+class ExpressionWriter:
+    """Scalar code for expressions and densities; collects the :class:`Tables` they read."""
+
+    def __init__(self, model):
+        self.model = model
+        self.tables = Tables()
+        self.names = itertools.count()
+
+    def temp(self, stem: str = "t") -> str:
+        return f"{stem}{next(self.names)}"
+
+    def code(self, expr, row: str, pre: list, elem: str | None = None) -> str:
+        """Scalar code of ``expr`` for the element ``row`` (and value component ``elem`` of
+        a vector-valued expression), with any statements it needs appended to ``pre``."""
+        if isinstance(expr, Const):
+            value = np.asarray(expr.value, float)
+            if expr.per_element:
+                if value.ndim != 1:
+                    raise NotCompilable("a per-element constant that is not a number")
+                return f"{self.tables.floats_of(expr.value)}[{row}]"
+            if value.ndim == 0:
+                return repr(float(value))
+            if elem is None or value.ndim != 1:
+                raise NotCompilable("an array constant")
+            return f"{self.tables.floats_of(expr.value)}[{elem}]"
+        if isinstance(expr, Ref):
+            values = self.tables.var(expr.var)
+            if expr.lengths is not None:  # runs of different lengths: elem indexes them all
+                if elem is None:
+                    raise NotCompilable(f"a read of {expr.var} over ranges of different lengths")
+                return f"{values}[{self.tables.ints_of(expr.flat)}[{elem}]]"
+            if expr.flat.ndim == 1:
+                return f"{values}[{self.tables.ints_of(expr.flat)}[{row}]]"
+            if elem is None:
+                raise NotCompilable(f"a vector or matrix read of {expr.var} outside a reduction")
+            width = int(np.prod(expr.flat.shape[1:]))
+            return f"{values}[{self.tables.ints_of(expr.flat)}[{row} * {width} + {elem}]]"
+        function = expr.function
+        if function.kind == "reduction" or function.name == "inprod":
+            return self._reduction(expr, row, pre)
+        if function.kind != "elementwise" or function.name not in FUNCTION_KERNELS:
+            raise NotCompilable(f"the function {function.name}")
+        shapes = {a.shape for a in expr.args if a.shape not in ((), None)}
+        if len(shapes) > 1 or (elem is None and any(a.shape is None for a in expr.args)):
+            raise NotCompilable(f"{function.name} of values of different shapes")
+        args = [self.code(a, row, pre, None if a.shape == () else elem) for a in expr.args]
+        return FUNCTION_KERNELS[function.name].format(*args)
+
+    def runs(self, operands, row: str) -> tuple[str, str, bool]:
+        """Code of where the values a reduction runs over start and how many there are, and
+        whether they are runs of different lengths (``sum(x[1:j])``), in which case every
+        vector in ``operands`` must be such a run of the same lengths (its index then counts
+        over all the runs: see :meth:`code`)."""
+        shape = operands[0].shape
+        if shape is not None:
+            if any(a.shape != shape for a in operands):
+                raise NotCompilable("a reduction over values of different shapes")
+            return "0", str(int(np.prod(shape))), False
+        ragged = [r for a in operands for r in refs(a) if r.lengths is not None]
+        lengths = ragged[0].lengths
+        if any(not np.array_equal(r.lengths, lengths) for r in ragged) or any(
+                node.shape not in ((), None) for a in operands for node in nodes(a)):
+            raise NotCompilable("a reduction over runs of different lengths and other vectors")
+        starts = Ragged(np.zeros(0), lengths).starts
+        return (f"{self.tables.ints_of(starts)}[{row}]",
+                f"{self.tables.ints_of(lengths)}[{row}]", True)
+
+    def _reduction(self, expr, row: str, pre: list) -> str:
+        name = expr.function.name
+        if name not in REDUCTIONS + ("inprod",):
+            raise NotCompilable(f"the function {name}")
+        first, count, ragged = self.runs(expr.args, row)
+        if name == "length":
+            return f"(1.0 if {count} else 0.0)"
+        result, j, inner = self.temp(), self.temp("j"), []
+        parts = [self.code(a, row, inner, j if a.shape != () else None) for a in expr.args]
+        term = " * ".join(parts) if name == "inprod" else parts[0]
+        start, combine = {"sum": ("0.0", "{r} += {t}"), "mean": ("0.0", "{r} += {t}"),
+                          "inprod": ("0.0", "{r} += {t}"), "prod": ("1.0", "{r} *= {t}"),
+                          "min": ("INF", "{r} = min({r}, {t})"),
+                          "max": ("-INF", "{r} = max({r}, {t})")}[name]
+        pre.append(f"{result} = {start}")
+        pre.append(f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):")
+        pre.extend(_indent(inner + [combine.format(r=result, t=term)], 1))
+        if name == "mean":
+            pre.append(f"{result} = {result} / {count}")
+        return result
+
+    def params(self, group, row: str, pre: list) -> list[str]:
+        if _dist(group) == "dcat":
+            raise NotCompilable("dcat parameters are read by its own code")
+        return [self.code(p, row, pre) for p in group.params]
+
+    def position(self, group, row: str) -> str:
+        """Code of the flat position of a scalar group's element ``row`` in its array."""
+        if group.value_shape:
+            raise NotCompilable(f"{group.name} has vector or matrix values")
+        return f"{self.tables.ints_of(group.target)}[{row}]"
+
+    def value(self, group, row: str) -> str:
+        return f"{self.tables.var(group.var)}[{self.position(group, row)}]"
+
+    def log_density(self, group, row: str, x: str, pre: list, own_prior: bool = False) -> str:
+        """Code of the log density of element ``row`` at ``x``. A truncated group only as the
+        updated node's own prior (``own_prior``): the normalising constant does not depend on
+        the node, so the density is the untruncated one inside the bounds."""
+        name = _dist(group)
+        if group.bounds is not None and not own_prior:
+            raise NotCompilable(f"{group.name} is truncated")
+        if name == "dcat":
+            density = self._categorical(group, row, x, pre)
+        elif name == "dinterval":
+            density = self._interval(group, row, x, pre)
+        else:
+            density = f"lp_{name}({x}, {', '.join(self.params(group, row, pre))})"
+        if group.bounds is not None:
+            lower, upper = (None if b is None else self.code(b, row, pre) for b in group.bounds)
+            checks = [f"{x} >= {lower}" if lower else "", f"{x} <= {upper}" if upper else ""]
+            density = f"({density} if {' and '.join(c for c in checks if c)} else -INF)"
+        return density
+
+    def _categorical(self, group, row: str, x: str, pre: list) -> str:
+        """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as
+        runs of different lengths (``p[i, 1:K[i]]``)."""
+        weights = group.params[0]
+        if not isinstance(weights, Ref) or (weights.shape is not None and len(weights.shape) != 1):
+            raise NotCompilable(f"{group.name}: dcat weights other than a vector read")
+        first, count, ragged = self.runs([weights], row)
+        j, total, bad, result = self.temp("j"), self.temp(), self.temp(), self.temp()
+        inner: list = []
+        w = self.code(weights, row, inner, j)
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        pre += [f"{total} = 0.0", f"{bad} = False", loop]
+        pre += _indent(inner + [f"{total} += {w}", f"if not ({w} >= 0):", f"    {bad} = True"], 1)
+        pre += [f"{result} = -INF",
+                f"if not {bad} and {total} > 0 and {x} >= 1 and {x} <= {count} and {x} == np.floor({x}):"]
+        at: list = []
+        w_at = self.code(weights, row, at, f"{first} + int({x}) - 1" if ragged else f"int({x}) - 1")
+        pre += _indent(at + [f"{result} = np.log({w_at}) - np.log({total})"], 1)
+        return result
+
+    def _interval(self, group, row: str, x: str, pre: list) -> str:
+        """dinterval(t, c): log mass 0 where ``x`` is the number of cutpoints below ``t``
+        (strictly increasing cutpoints), else -inf (hiergraph.distributions._Interval)."""
+        t, cutpoints = group.params
+        value, result, below, last = self.temp(), self.temp(), self.temp(), self.temp()
+        pre += [f"{value} = {self.code(t, row, pre)}"]
+        if cutpoints.shape == ():
+            pre += [f"{below} = 1.0 if {self.code(cutpoints, row, pre)} < {value} else 0.0",
+                    f"{result} = 0.0 if {x} == {below} else -INF"]
+            return result
+        first, count, ragged = self.runs([cutpoints], row)
+        j, inner = self.temp("j"), []
+        c = self.code(cutpoints, row, inner, j)
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        pre += [f"{below} = 0.0", f"{last} = -INF", f"{result} = 0.0", loop]
+        pre += _indent(inner + [f"if not ({c} > {last}):", f"    {result} = -INF",
+                                f"{last} = {c}", f"if {c} < {value}:", f"    {below} += 1.0"], 1)
+        pre += [f"if {x} != {below}:", f"    {result} = -INF"]
+        return result
+
+    def support(self, group, row: str, pre: list) -> tuple[str, str]:
+        name = _dist(group)
+        if name == "dcat":
+            return "1.0", f"(1.0 if {self.runs([group.params[0]], row)[1]} else 0.0)"
+        params = self.params(group, row, pre)
+        lower, upper = (bound.format(*params) for bound in SUPPORT[name])
+        if group.bounds is not None:
+            low, high = (None if b is None else self.code(b, row, pre) for b in group.bounds)
+            lower = lower if low is None else f"max({lower}, {low})"
+            upper = upper if high is None else f"min({upper}, {high})"
+        return lower, upper
+
+    def _categorical_draw(self, group, row: str, pre: list) -> str:
+        """A dcat draw as JAGS's DCat makes it: a uniform on [0, sum of the weights) located
+        among their cumulative sums (hiergraph.distributions._categorical)."""
+        weights = group.params[0]
+        first, count, ragged = self.runs([weights], row)
+        j, total, u, result = self.temp("j"), self.temp(), self.temp(), self.temp()
+        inner: list = []
+        w = self.code(weights, row, inner, j)
+        loop = f"for {j} in range({first}, {first} + {count}):" if ragged else f"for {j} in range({count}):"
+        offset = f" - {first}" if ragged else ""
+        pre += [f"{total} = 0.0", loop] + _indent(inner + [f"{total} += {w}"], 1)
+        pre += [f"{u} = draw_uniform(rng) * {total}", f"{result} = float({count})", f"{total} = 0.0", loop]
+        pre += _indent(inner + [f"{total} += {w}", f"if {u} < {total}:",
+                                f"    {result} = float({j}{offset} + 1)", "    break"], 1)
+        return result
