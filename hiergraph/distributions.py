@@ -22,11 +22,12 @@ same functions check one node or a million.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 _INF = np.inf
 _LOG_HALF = np.log(0.5)
@@ -319,22 +320,27 @@ class _Scipy:
     bound say so with ``truncatable=False``.
     """
 
-    def __init__(self, dist, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True,
+    def __init__(self, name: str, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True,
                  closed_form: Callable | None = None, closed_tails: tuple[Callable, Callable] | None = None):
-        self.dist = dist
+        self.name = name  # in scipy.stats, imported on first use: it takes most of a second
         self.to_scipy = to_scipy
         self.truncatable = truncatable
         self._typical = typical
-        self._log_density = dist.logpmf if isinstance(dist, stats.rv_discrete) else dist.logpdf
         self._closed_form = closed_form
         self._closed_tails = closed_tails  # (log cdf, log survival) from scipy.special
+
+    @functools.cached_property
+    def dist(self):
+        from scipy import stats
+        return getattr(stats, self.name)
 
     def logpdf(self, x, *params):
         """The closed form where there is one: the same numbers as scipy's (tested), without
         scipy's per-call argument handling, which dominates a sampler's inner loop."""
         if self._closed_form is not None:
             return self._closed_form(x, *params)
-        return self._log_density(x, *self.to_scipy(*params))
+        log_density = getattr(self.dist, "logpmf", None) or self.dist.logpdf
+        return log_density(x, *self.to_scipy(*params))
 
     def cdf(self, x, *params):
         return self.dist.cdf(x, *self.to_scipy(*params))
@@ -620,6 +626,8 @@ class _Multi:
 
         The counts then sum to n exactly and a category with pi_j = 0 gets 0.
         """
+        from scipy import stats
+
         batch = np.broadcast_shapes(pi.shape[:-1], n.shape)
         pi = np.broadcast_to(pi, batch + pi.shape[-1:])
         left, rest = np.broadcast_to(n, batch).astype(float), np.sum(pi, axis=-1)
@@ -722,55 +730,64 @@ def _unit(*p):
     return (0.0, 1.0)
 
 
+def _location(mu, tau, *shape):
+    """The median of a family symmetric about ``mu``, shaped like its parameters."""
+    return np.broadcast_arrays(mu, tau, *shape)[0] * 1.0
+
+
 _SCALAR_CONTINUOUS = [
     Distribution("dnorm", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.norm, lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf,
+                 family=_Scipy("norm", lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf, typical=_location,
                                closed_tails=_NORM_TAILS)),
     Distribution("dlnorm", ("mu", "tau"), (0, 0), support=_pos, valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.lognorm, lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)),
-                               closed_form=_lnorm_logpdf)),
+                 family=_Scipy("lognorm", lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)),
+                               closed_form=_lnorm_logpdf,
+                               typical=lambda mu, tau: np.exp(_location(mu, tau)))),
     Distribution("dt", ("mu", "tau", "k"), (0, 0, 0),
                  valid=lambda mu, tau, k: _positive(tau) & _positive(k),
-                 family=_Scipy(stats.t, lambda mu, tau, k: (k, mu, _sd(tau)), closed_form=_t_logpdf)),
+                 family=_Scipy("t", lambda mu, tau, k: (k, mu, _sd(tau)), closed_form=_t_logpdf,
+                               typical=_location)),
     Distribution("dlogis", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.logistic, lambda mu, tau: (mu, 1 / tau), closed_form=_logis_logpdf)),
+                 family=_Scipy("logistic", lambda mu, tau: (mu, 1 / tau), closed_form=_logis_logpdf,
+                               typical=_location)),
     Distribution("ddexp", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
-                 family=_Scipy(stats.laplace, lambda mu, tau: (mu, 1 / tau),
-                               closed_form=lambda x, mu, tau: np.log(tau / 2) - tau * np.abs(x - mu))),
+                 family=_Scipy("laplace", lambda mu, tau: (mu, 1 / tau),
+                               closed_form=lambda x, mu, tau: np.log(tau / 2) - tau * np.abs(x - mu),
+                               typical=_location)),
     Distribution("dgamma", ("shape", "rate"), (0, 0), support=_pos,
                  valid=lambda shape, rate: _positive(shape) & _positive(rate),
-                 family=_Scipy(stats.gamma, lambda shape, rate: (shape, 0.0, 1 / rate), closed_form=_gamma_logpdf,
+                 family=_Scipy("gamma", lambda shape, rate: (shape, 0.0, 1 / rate), closed_form=_gamma_logpdf,
                                typical=lambda shape, rate: shape / rate, closed_tails=_GAMMA_TAILS)),
     Distribution("dexp", ("rate",), (0,), support=_pos, valid=_positive,
-                 family=_Scipy(stats.expon, lambda rate: (0.0, 1 / rate),
+                 family=_Scipy("expon", lambda rate: (0.0, 1 / rate),
                                closed_form=lambda x, rate: np.log(rate) - rate * x)),
     Distribution("dchisqr", ("k",), (0,), support=_pos, valid=_positive,
-                 family=_Scipy(stats.chi2, lambda k: (k,))),
+                 family=_Scipy("chi2", lambda k: (k,))),
     # v lambda x^(v-1) exp(-lambda x^v) is scipy's weibull_min(c=v) with scale lambda^(-1/v).
     Distribution("dweib", ("v", "lambda"), (0, 0), support=_pos,
                  valid=lambda v, lam: _positive(v) & _positive(lam),
-                 family=_Scipy(stats.weibull_min, lambda v, lam: (v, 0.0, lam ** (-1 / v)),
+                 family=_Scipy("weibull_min", lambda v, lam: (v, 0.0, lam ** (-1 / v)),
                                closed_form=lambda x, v, lam: np.log(v * lam) + special.xlogy(v - 1, x) - lam * x ** v)),
     Distribution("dpar", ("alpha", "c"), (0, 0), support=lambda a, c: (c, _INF),
                  valid=lambda a, c: _positive(a) & _positive(c),
-                 family=_Scipy(stats.pareto, lambda alpha, c: (alpha, 0.0, c),
+                 family=_Scipy("pareto", lambda alpha, c: (alpha, 0.0, c),
                                closed_form=lambda x, a, c: np.log(a) + a * np.log(c) - (a + 1) * np.log(x))),
     Distribution("dbeta", ("a", "b"), (0, 0), support=_unit,
                  valid=lambda a, b: _positive(a) & _positive(b),
-                 family=_Scipy(stats.beta, lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
+                 family=_Scipy("beta", lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
                                closed_form=_beta_logpdf, closed_tails=_BETA_TAILS)),
     Distribution("dunif", ("a", "b"), (0, 0), support=lambda a, b: (a, b),
                  valid=lambda a, b: np.asarray(a) < np.asarray(b),
-                 family=_Scipy(stats.uniform, lambda a, b: (a, b - a),
+                 family=_Scipy("uniform", lambda a, b: (a, b - a),
                                closed_form=lambda x, a, b: -np.log(b - a) + 0 * x)),
     Distribution("df", ("n", "m"), (0, 0), support=_pos,
                  valid=lambda n, m: _positive(n) & _positive(m),
-                 family=_Scipy(stats.f, lambda n, m: (n, m))),
+                 family=_Scipy("f", lambda n, m: (n, m))),
     # JAGS (DGenGamma.cc): (lambda x)^b ~ dgamma(r, 1), density
     # b lambda^(br) x^(br-1) exp{-(lambda x)^b} / Gamma(r): scipy's gengamma(a=r, c=b), scale 1/lambda.
     Distribution("dgen.gamma", ("r", "lambda", "b"), (0, 0, 0), support=_pos,
                  valid=lambda r, lam, b: _positive(r) & _positive(lam) & _positive(b),
-                 family=_Scipy(stats.gengamma, lambda r, lam, b: (r, b, 0.0, 1 / lam))),
+                 family=_Scipy("gengamma", lambda r, lam, b: (r, b, 0.0, 1 / lam))),
     Distribution("dnormmix", ("mu", "tau", "pi"), (1, 1, 1),
                  valid=lambda mu, tau, pi: np.all(_positive(tau), axis=-1) & np.all(_positive(pi), axis=-1),
                  family=_NormMix()),
@@ -779,23 +796,23 @@ _SCALAR_CONTINUOUS = [
 
 _SCALAR_DISCRETE = [
     Distribution("dbern", ("p",), (0,), discrete=True, support=_unit, valid=_probability,
-                 family=_Scipy(stats.bernoulli, lambda p: (p,),
+                 family=_Scipy("bernoulli", lambda p: (p,),
                                closed_form=lambda x, p: special.xlogy(x, p) + special.xlog1py(1 - x, -p))),
     Distribution("dbin", ("p", "n"), (0, 0), discrete=True,
                  support=lambda p, n: (0.0, n), valid=lambda p, n: _probability(p) & _nonneg_int(n),
-                 family=_Scipy(stats.binom, lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p),
+                 family=_Scipy("binom", lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p),
                                closed_form=_binom_logpmf)),
     Distribution("dbetabin", ("a", "b", "n"), (0, 0, 0), discrete=True,
                  support=lambda a, b, n: (0.0, n),
                  valid=lambda a, b, n: _positive(a) & _positive(b) & _nonneg_int(n),
-                 family=_Scipy(stats.betabinom, lambda a, b, n: (_trials(n), a, b),
+                 family=_Scipy("betabinom", lambda a, b, n: (_trials(n), a, b),
                                typical=lambda a, b, n: np.round(n * a / (a + b)))),
     Distribution("dpois", ("lambda",), (0,), discrete=True, support=_pos,
                  valid=lambda lam: np.asarray(lam) >= 0,
-                 family=_Scipy(stats.poisson, lambda lam: (lam,), closed_form=_pois_logpmf)),
+                 family=_Scipy("poisson", lambda lam: (lam,), closed_form=_pois_logpmf)),
     Distribution("dnegbin", ("p", "r"), (0, 0), discrete=True, support=_pos,
                  valid=lambda p, r: (np.asarray(p) > 0) & (np.asarray(p) <= 1) & (np.asarray(r) >= 0),
-                 family=_Scipy(stats.nbinom, _negbin_to_scipy, closed_form=_negbin_logpmf)),
+                 family=_Scipy("nbinom", _negbin_to_scipy, closed_form=_negbin_logpmf)),
     Distribution("dcat", ("pi",), (1,), discrete=True,
                  support=lambda pi: (1.0, np.shape(pi)[-1]),
                  valid=lambda pi: np.all(np.asarray(pi) >= 0, axis=-1) & (np.sum(pi, axis=-1) > 0),
@@ -807,7 +824,7 @@ _SCALAR_DISCRETE = [
                                                   np.minimum(n1, m1)),
                  valid=lambda n1, n2, m1, psi: _nonneg_int(n1) & _nonneg_int(n2) & _nonneg_int(m1)
                  & (np.asarray(m1) <= np.asarray(n1) + np.asarray(n2)) & _positive(psi),
-                 family=_Scipy(stats.nchypergeom_fisher, lambda n1, n2, m1, psi: (n1 + n2, n1, m1, psi),
+                 family=_Scipy("nchypergeom_fisher", lambda n1, n2, m1, psi: (n1 + n2, n1, m1, psi),
                                truncatable=False)),
     # JAGS rejects cutpoints that are not strictly increasing (DInterval.cc).
     Distribution("dinterval", ("t", "cutpoints"), (0, 1), discrete=True,
