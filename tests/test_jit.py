@@ -380,3 +380,16 @@ def test_auto_leaves_large_models_to_the_numpy_engine(monkeypatch):
     assert compiled_sweep(model.graph, plan, [], "auto") is None
     assert "over 50 latent nodes" in jit.status(model.graph, plan)
     assert compiled_sweep(model.graph, plan, [], "numba") is not None
+
+
+@pytest.mark.parametrize("name, params", [("dpois", (3.7,)), ("dbin", (0.3, 12.0))])
+def test_value_free_kernels_differ_from_the_log_density_by_the_value_terms_alone(name, params):
+    """A slice density reads ``lk_``: moving the parameter changes it as ``lp_`` changes."""
+    full, kernel = getattr(scalar, f"lp_{name}"), getattr(scalar, f"lk_{name}")
+    for x in (0.0, 4.0, 7.0):
+        gaps = [full(x, *moved) - kernel(x, *moved)
+                for moved in (params, (params[0] * 0.5,) + params[1:], (params[0] * 1.5,) + params[1:])]
+        assert gaps == pytest.approx([gaps[0]] * 3, abs=1e-12)
+        assert gaps[0] != 0.0 or x == 0.0
+    assert kernel(-1.0, *params) == -math.inf and kernel(2.5, *params) == -math.inf
+    assert kernel(2.0, *((-0.1,) + params[1:])) == -math.inf

@@ -2,8 +2,8 @@
 
 Both kinds share the design: the block's values are set to 0 and then each colour of
 coordinates to 1, the stacked linear predictor read each time (JAGS's trick), once where the
-data fix it. Dense ``d x d`` precisions are factored by the Cholesky kernel of
-:mod:`hiergraph.jit.scalar` (blocks have at most ``MAX_COORDINATES`` values).
+data fix it. The precision is kept in envelope storage (:mod:`hiergraph.jit.envelope`) and
+factored in place by the Cholesky kernel of :mod:`hiergraph.jit.scalar`.
 
 * The conjugate normal block draws from the exact normal full conditional.
 * The GLM block finds the conditional mode by Fisher scoring with backtracking from the last
@@ -23,6 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from ..blocks import FOLLOW_BELOW, HEAVY, TAIL_DF, BlockStep
+from .envelope import envelope
 from .expressions import NotCompilable, _indent
 
 # (child distribution, family) -> the scalar kernel of its terms; its size parameter
@@ -50,7 +51,12 @@ class BlockCode:
         self.eta, self.intercept, self.y, self.size = (memory(n, 0.0) for _ in range(4))
         self.design, self.known = memory(pattern.nnz, 0.0), memory(1, 0.0)
         self.prior_mean, self.prior_precision = memory(d, 0.0), memory(d, 0.0)
-        self.precision = memory(d * d, 0.0)
+        self.layout = layout = envelope(pattern)
+        self.precision = memory(layout.size, 0.0)
+        self.first, self.start = self.tables.ints_of(layout.first), self.tables.ints_of(layout.start)
+        self.order, self.position = self.tables.ints_of(layout.order), self.tables.ints_of(layout.position)
+        position = layout.position
+        self.diagonal = self.tables.ints_of(layout.start[position] + position - layout.first[position])
         self.pointer, self.index = self.tables.ints_of(pattern.indptr), self.tables.ints_of(pattern.indices)
 
     # -- shared: the values, the predictor, the design, the data, the prior ------------------
@@ -139,27 +145,37 @@ class BlockCode:
         prior precision x prior mean + X' T (y - a)``."""
         memory = self.tables.memory_of
         b, z = memory(self.step.size, 0.0), memory(self.step.size, 0.0)
-        body = self.setup() + ["for j in range(d * d):", f"    {self.precision}[j] = 0.0",
+        body = self.setup() + [f"for j in range({self.precision}.shape[0]):", f"    {self.precision}[j] = 0.0",
                                "for j in range(d):",
-                               f"    {self.precision}[j * d + j] = {self.prior_precision}[j]",
+                               f"    {self.precision}[{self.diagonal}[j]] = {self.prior_precision}[j]",
                                f"    {b}[j] = {self.prior_precision}[j] * {self.prior_mean}[j]",
                                "for r in range(n):",
                                f"    t = {self.size}[r]",
                                f"    residual = {self.y}[r] - {self.intercept}[r]"]
         body += _indent(self._information("t", "t * residual", b), 1)
         body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
-                 f"if gaussian_draw(whole({self.precision}), whole({b}), whole({z}), whole({self.drawn}), d):",
+                 f"if gaussian_draw(whole({self.precision}), {self._layout()}, whole({b}), whole({z}), "
+                 f"whole({self.drawn})):",
                  f"    place_{self.s}(V, I, F, A, 2)"]
         self.writer.function(f"def step_{self.s}(V, I, F, A, rng, adapting):", body)
 
+    def _layout(self) -> str:
+        """The envelope's arguments to the linear algebra kernels."""
+        return f"whole({self.first}), whole({self.start}), whole({self.order})"
+
     def _information(self, weight: str, score: str, gradient: str) -> list[str]:
-        """Row ``r``'s terms: ``X_r' weight X_r`` into the precision, ``X_r' score`` into ``gradient``."""
-        p, x, index = self.pointer, self.design, self.index
+        """Row ``r``'s terms: ``X_r' weight X_r`` into the precision's lower envelope,
+        ``X_r' score`` into ``gradient``."""
+        p, x, index, position = self.pointer, self.design, self.index, self.position
         return [f"for e in range({p}[r], {p}[r + 1]):",
                 f"    j = {index}[e]",
                 f"    {gradient}[j] += {x}[e] * {score}",
+                f"    i = {position}[j]",
+                f"    row = {self.start}[i] - {self.first}[i]",
                 f"    for f in range({p}[r], {p}[r + 1]):",
-                f"        {self.precision}[j * d + {index}[f]] += {weight} * {x}[e] * {x}[f]"]
+                f"        k = {position}[{index}[f]]",
+                "        if k <= i:",
+                f"            {self.precision}[row + k] += {weight} * {x}[e] * {x}[f]"]
 
     # -- the GLM block -----------------------------------------------------------------------------
 
@@ -171,7 +187,7 @@ class BlockCode:
     def glm(self) -> None:
         w, s, step, memory = self.writer, self.s, self.step, self.tables.memory_of
         d, parts = step.size, step.parts
-        factor, gradient, newton = memory(d * d, 0.0), memory(d, 0.0), memory(d, 0.0)
+        factor, gradient, newton = memory(self.layout.size, 0.0), memory(d, 0.0), memory(d, 0.0)
         at_eta = memory(self.pattern.shape[0], 0.0)
         of_coordinate = self.tables.ints_of(parts.of_coordinate)
         of_row = self.tables.ints_of(parts.of_row)
@@ -186,11 +202,11 @@ class BlockCode:
 
         body = dims + predictor_at("beta") + [
             "total = 0.0",
-            "for j in range(d * d):", f"    {self.precision}[j] = 0.0",
+            f"for j in range({self.precision}.shape[0]):", f"    {self.precision}[j] = 0.0",
             "for j in range(d):",
             f"    delta = beta[j] - {self.prior_mean}[j]",
             f"    total -= 0.5 * {self.prior_precision}[j] * delta * delta",
-            f"    {self.precision}[j * d + j] = {self.prior_precision}[j]",
+            f"    {self.precision}[{self.diagonal}[j]] = {self.prior_precision}[j]",
             f"    {gradient}[j] = -{self.prior_precision}[j] * delta"]
         for first, last, kernel in self._rows():
             body += [f"for r in range({first}, {last}):",
@@ -198,11 +214,11 @@ class BlockCode:
                      "    total += loglik"]
             body += _indent(self._information("weight", "score", gradient), 1)
         body += ["if total != total:", "    total = -INF",
-                 "for j in range(d * d):", f"    {factor}[j] = {self.precision}[j]",
-                 f"usable = total > -INF and cholesky(whole({factor}), d)",
+                 f"for j in range({factor}.shape[0]):", f"    {factor}[j] = {self.precision}[j]",
+                 f"usable = total > -INF and cholesky(whole({factor}), whole({self.first}), whole({self.start}))",
                  "if usable:",
-                 f"    forward_solve(whole({factor}), whole({gradient}), whole({newton}), d)",
-                 f"    backward_solve(whole({factor}), whole({newton}), whole({newton}), d)",
+                 f"    forward_solve(whole({factor}), {self._layout()}, whole({gradient}), whole({newton}))",
+                 f"    backward_solve(whole({factor}), {self._layout()}, whole({newton}), whole({newton}))",
                  "return total, usable"]
         w.function(f"def at_{s}(V, I, F, A, beta):", body)
 
@@ -218,12 +234,16 @@ class BlockCode:
                  "    if out[k] != out[k]:", "        out[k] = -INF", "    total += out[k]", "return total"]
         w.function(f"def target_{s}(V, I, F, A, beta, out):", body)
 
+        h, order = self.precision, self.order
         body = dims + ["for k in range(out.shape[0]):", "    out[k] = 0.0",
-                       "for j in range(d):",
-                       "    t = 0.0",
-                       "    for k in range(d):",
-                       f"        t += {self.precision}[j * d + k] * (x[k] - centre[k])",
-                       f"    out[{of_coordinate}[j]] += (x[j] - centre[j]) * t",
+                       "for i in range(d):",  # (x - centre)' H (x - centre) from H's lower envelope
+                       f"    row = {self.start}[i] - {self.first}[i]",
+                       f"    j = {order}[i]",
+                       "    delta = x[j] - centre[j]",
+                       f"    t = 0.5 * {h}[row + i] * delta",
+                       f"    for k in range({self.first}[i], i):",
+                       f"        t += {h}[row + k] * (x[{order}[k]] - centre[{order}[k]])",
+                       f"    out[{of_coordinate}[j]] += 2.0 * delta * t",
                        f"nu = {float(TAIL_DF)}",
                        "for k in range(out.shape[0]):",
                        "    distance = out[k]",
@@ -268,7 +288,7 @@ class BlockCode:
             f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
             "moved = False",
             "if usable:",
-            f"    backward_solve(whole({factor}), whole({z}), whole({z}), d)",
+            f"    backward_solve(whole({factor}), {self._layout()}, whole({z}), whole({z}))",
             f"    for k in range({stretch}.shape[0]):",
             f"        {stretch}[k] = 1.0",
             f"        if draw_uniform(rng) < {HEAVY!r}:",

@@ -9,8 +9,9 @@ per-element constants and ``A`` one chain's sampler memory (slice widths, scratc
 The generated functions:
 
 * ``density_<s>(V, I, F, A, p, x)``: the log full conditional of row ``p`` of step ``s`` at
-  ``x``, set in place, with the deterministic elements it feeds recomputed (the Markov
-  blanket of :mod:`hiergraph.blanket`, element by element);
+  ``x`` up to a constant (the children's terms in their own values alone left out), set in
+  place, with the deterministic elements it feeds recomputed (the Markov blanket of
+  :mod:`hiergraph.blanket`, element by element);
 * ``posterior_<s>(V, I, F, A, p)``: a conjugate row's prior and posterior parameters
   (:mod:`hiergraph.conjugacy`), which collapsed densities also read;
 * ``step_<s>(V, I, F, A, rng, adapting)``: one update of the step's rows;
@@ -145,7 +146,8 @@ class Writer(ExpressionWriter):
             pointer, index = self.link_rows(link, len(b.rows))
             q, child = self.temp("q"), self.temp("r")
             inner: list = []
-            density = self.log_density(link.group, child, self.value(link.group, child), inner)
+            density = self.log_density(link.group, child, self.value(link.group, child), inner,
+                                       up_to_constant=True)
             layer = (layers or {}).get(link.group.name)
             if layer is not None:
                 inner = self._marginal(layer, link.group, child, density, inner)

@@ -45,6 +45,10 @@ SUPPORT = {
     "dbern": ("0.0", "1.0"), "dbin": ("0.0", "{1}"), "dpois": ("0.0", "INF"),
     "dnegbin": ("0.0", "INF"),
 }
+# Distributions with an ``lk_`` kernel (:mod:`hiergraph.jit.scalar`): the log density less the
+# terms in the value alone and in the parameters listed, which must be data for those terms to
+# be constant while a parent moves.
+VALUE_TERMS = {"dpois": (), "dbin": (1,)}
 ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
 
 class NotCompilable(Exception):
@@ -225,10 +229,12 @@ class ExpressionWriter:
     def value(self, group, row: str) -> str:
         return f"{self.tables.var(group.var)}[{self.position(group, row)}]"
 
-    def log_density(self, group, row: str, x: str, pre: list, own_prior: bool = False) -> str:
+    def log_density(self, group, row: str, x: str, pre: list, own_prior: bool = False,
+                    up_to_constant: bool = False) -> str:
         """Code of the log density of element ``row`` at ``x``. A truncated group only as the
         updated node's own prior (``own_prior``): the normalising constant does not depend on
-        the node, so the density is the untruncated one inside the bounds."""
+        the node, so the density is the untruncated one inside the bounds. ``up_to_constant``:
+        for a child whose value stays fixed, terms in that value and data alone may be left out."""
         name = _dist(group)
         if group.bounds is not None and not own_prior:
             raise NotCompilable(f"{group.name} is truncated")
@@ -237,12 +243,19 @@ class ExpressionWriter:
         elif name == "dinterval":
             density = self._interval(group, row, x, pre)
         else:
-            density = f"lp_{name}({x}, {', '.join(self.params(group, row, pre))})"
+            cheaper = up_to_constant and name in VALUE_TERMS and all(
+                self._data(group.params[i]) for i in VALUE_TERMS[name])
+            density = f"{'lk' if cheaper else 'lp'}_{name}({x}, {', '.join(self.params(group, row, pre))})"
         if group.bounds is not None:
             lower, upper = (None if b is None else self.code(b, row, pre) for b in group.bounds)
             checks = [f"{x} >= {lower}" if lower else "", f"{x} <= {upper}" if upper else ""]
             density = f"({density} if {' and '.join(c for c in checks if c)} else -INF)"
         return density
+
+    def _data(self, expr) -> bool:
+        """Every value ``expr`` reads is fixed by the data."""
+        return all(not np.isnan(self.model.fixed_values[r.var][np.asarray(r.flat).reshape(-1)]).any()
+                   for r in refs(expr))
 
     def _categorical(self, group, row: str, x: str, pre: list) -> str:
         """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as

@@ -200,19 +200,33 @@ def whole(n):
     return n >= 0 and not math.isinf(n) and n == np.floor(n)
 
 
+# lk_<dist>: the log density less its terms in the value alone, for a child whose value is
+# fixed while its parent moves (a slice density): the same differences, no lgamma calls.
+
 @kernel
-def lp_dbin(x, p, n):
+def lk_dbin(x, p, n):
     if not (p >= 0 and p <= 1 and whole(n)) or not inside(x, 0.0, n, True):
         return -INF
-    return finite_or_minus_inf(math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
-                               + xlogy(x, p) + xlog1py(n - x, -p))
+    return finite_or_minus_inf(xlogy(x, p) + xlog1py(n - x, -p))
+
+
+@kernel
+def lp_dbin(x, p, n):
+    kernel = lk_dbin(x, p, n)
+    return kernel if kernel == -INF else kernel + math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
+
+
+@kernel
+def lk_dpois(x, lam):
+    if not (lam >= 0) or not inside(x, 0.0, INF, True):
+        return -INF
+    return finite_or_minus_inf(xlogy(x, lam) - lam)
 
 
 @kernel
 def lp_dpois(x, lam):
-    if not (lam >= 0) or not inside(x, 0.0, INF, True):
-        return -INF
-    return finite_or_minus_inf(xlogy(x, lam) - lam - math.lgamma(x + 1))
+    kernel = lk_dpois(x, lam)
+    return kernel if kernel == -INF else kernel - math.lgamma(x + 1)
 
 
 @kernel
@@ -345,62 +359,67 @@ def normaliser_normal(weighted, precision):
     return 0.5 * weighted ** 2 / precision - 0.5 * math.log(precision)
 
 
-# -- dense linear algebra for the blocks (hiergraph.jit.blockcode) ------------------------------
+# -- envelope linear algebra for the blocks (hiergraph.jit.envelope, hiergraph.jit.blockcode) ----
+# Row i of the lower triangle (position i of the block's order) holds columns first[i] .. i
+# at h[start[i] + k - first[i]]; vectors are in coordinate order, order[i] the coordinate at i.
 
 @kernel
-def cholesky(h, d):
-    """``h`` (flat d x d, symmetric positive definite) overwritten by its lower Cholesky factor
-    L (H = L L'); False where H is not positive definite."""
-    H = h[:d * d].reshape((d, d))
-    for j in range(d):
-        s = H[j, j]
-        for k in range(j):
-            s -= H[j, k] * H[j, k]
-        if not (s > 0):
+def cholesky(h, first, start):
+    """``h`` (the lower envelope of a symmetric positive definite H) overwritten by that of
+    its Cholesky factor L (H = L L'); False where H is not positive definite."""
+    for i in range(first.shape[0]):
+        row = start[i] - first[i]
+        for j in range(first[i], i):
+            column = start[j] - first[j]
+            t = h[row + j]
+            for k in range(max(first[i], first[j]), j):
+                t -= h[row + k] * h[column + k]
+            h[row + j] = t / h[column + j]
+        t = h[row + i]
+        for k in range(first[i], i):
+            t -= h[row + k] * h[row + k]
+        if not (t > 0):
             return False
-        H[j, j] = math.sqrt(s)
-        for i in range(j + 1, d):
-            t = H[i, j]
-            for k in range(j):
-                t -= H[i, k] * H[j, k]
-            H[i, j] = t / H[j, j]
+        h[row + i] = math.sqrt(t)
     return True
 
 
 @kernel
-def forward_solve(factor, b, out, d):
-    """``out = L^-1 b``."""
-    L = factor[:d * d].reshape((d, d))
-    for i in range(d):
-        t = b[i]
-        for k in range(i):
-            t -= L[i, k] * out[k]
-        out[i] = t / L[i, i]
+def forward_solve(factor, first, start, order, b, out):
+    """``out = L^-1 b`` (``out`` may be ``b``)."""
+    for i in range(first.shape[0]):
+        row = start[i] - first[i]
+        t = b[order[i]]
+        for k in range(first[i], i):
+            t -= factor[row + k] * out[order[k]]
+        out[order[i]] = t / factor[row + i]
 
 
 @kernel
-def backward_solve(factor, y, out, d):
-    """``out = L^-T y``."""
-    L = factor[:d * d].reshape((d, d))
-    for i in range(d - 1, -1, -1):
-        t = y[i]
-        for k in range(i + 1, d):
-            t -= L[k, i] * out[k]
-        out[i] = t / L[i, i]
+def backward_solve(factor, first, start, order, y, out):
+    """``out = L^-T y`` (``out`` may be ``y``), a column of L' at a time."""
+    for i in range(first.shape[0]):
+        out[order[i]] = y[order[i]]
+    for i in range(first.shape[0] - 1, -1, -1):
+        row = start[i] - first[i]
+        x = out[order[i]] / factor[row + i]
+        out[order[i]] = x
+        for k in range(first[i], i):
+            out[order[k]] -= factor[row + k] * x
 
 
 @kernel
-def gaussian_draw(h, b, z, out, d):
+def gaussian_draw(h, first, start, order, b, z, out):
     """``out = H^-1 b + L^-T z`` for the precision ``H = L L'`` (``h``, overwritten by L): a
     draw from N(H^-1 b, H^-1) given standard normals ``z``. False where H is not positive
     definite (``out`` then untouched)."""
-    if not cholesky(h, d):
+    if not cholesky(h, first, start):
         return False
-    y = np.empty(d)
-    forward_solve(h, b, y, d)
-    for i in range(d):
+    y = np.empty(b.shape[0])
+    forward_solve(h, first, start, order, b, y)
+    for i in range(y.shape[0]):
         y[i] += z[i]
-    backward_solve(h, y, out, d)
+    backward_solve(h, first, start, order, y, out)
     return True
 
 
