@@ -23,9 +23,14 @@ share a child), JAGS's trick for linear coefficients. Then
   squares, from the last mode; Gamerman 1997, *Statistics and Computing* 7, 57-68, uses one
   such step from the current value), with precision the Fisher information
   ``diag(p0) + X' W X`` there, mixed with a little multivariate t so that a chain far out
-  in the tails comes back; then each member is also updated componentwise (slice), so that
-  a chain keeps moving where the normal approximation is poor, unless every independent
-  part of the block accepted at least ``FOLLOW_BELOW`` of its proposals in the burn-in.
+  in the tails comes back; then, unless every independent part of the block accepted at
+  least ``FOLLOW_BELOW`` of its proposals in the burn-in, follow-up moves keep a chain moving
+  where the joint proposal is refused often (many coordinates, or a poor normal
+  approximation): where a few coordinates couple all the rest (fixed effects and the random
+  effects they shift, :func:`hiergraph.coupling.split`), the same block move of each side
+  given the other, the random effects in independent parts of one subject each (these
+  accept far more often than the whole); otherwise a componentwise (slice) move of each
+  member.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from scipy import linalg, special, sparse
 from scipy.sparse import csgraph
 
 from .blanket import blankets, dependence, downstream
+from .coupling import split
 from .evaluator import Apply, Ref, evaluate
 from .linearity import CONST, NONLINEAR, Linearity
 from .model_graph import ModelGraph, NodeGroup
@@ -640,6 +646,35 @@ def _assemble(model, members, rows, informed, predictors, chains) -> BlockStep |
         return None
     step = BlockStep(placed, links, pattern, deterministic, chains)
     if not step.exact:
-        step.followers = [EllipticalSliceStep(b) if m.width > 1 else SliceStep(b, chains)
-                          for m in placed for b in blankets(model, m.group, m.rows, informed)]
+        step.followers = _followers(model, step, informed, chains)
     return step
+
+
+def _followers(model, step: BlockStep, informed, chains) -> list:
+    """The moves after a GLM block's: where a few coordinates couple the rest (fixed
+    effects and the random effects they shift, :func:`hiergraph.coupling.split`), a block
+    move of the pieces given the border and one of the border given the pieces, each with
+    followers of its own; else, or where a side is not a block, componentwise moves."""
+    sides = split(step.pattern) if all(m.width == 1 for m in step.members) else None
+    if sides is None:
+        return _componentwise(model, step.members, informed, chains)
+    followers = []
+    for coordinates in sides:
+        members = [m for m in step.members if _within(m, coordinates).size]
+        rows = {m.group.name: m.rows[_within(m, coordinates)] for m in members}
+        groups = [m.group for m in members]
+        predictors = _reads_linearly(model, groups)
+        block = _assemble(model, groups, rows, informed, predictors, chains) if isinstance(predictors, dict) else None
+        followers += [block] if block is not None else _componentwise(
+            model, [Member(m.group, rows[m.group.name], 0) for m in members], informed, chains)
+    return followers
+
+
+def _within(member: Member, coordinates: np.ndarray) -> np.ndarray:
+    """The positions in ``member.rows`` of those of ``coordinates`` that are the member's."""
+    return coordinates[(coordinates >= member.offset) & (coordinates < member.coordinates.stop)] - member.offset
+
+
+def _componentwise(model, members: list[Member], informed, chains) -> list:
+    return [EllipticalSliceStep(b) if m.width > 1 else SliceStep(b, chains)
+            for m in members for b in blankets(model, m.group, m.rows, informed)]

@@ -50,6 +50,7 @@ class GroupPlan:
     forward_rows: int = 0
     why_not_conjugate: str = ""
     block: tuple = ()  # the names of the groups drawn jointly with this one
+    follow_up: tuple | None = None  # those drawn with it again, given the rest of the block
     collapsed: tuple = ()  # the conjugate child groups integrated out in its update
     scale_move: str = ""  # the effects moved jointly with this scale node (:mod:`scale_move`)
 
@@ -71,6 +72,9 @@ class Plan:
             steps = str(len(plan.steps))
             if plan.block:
                 steps, note = "1", f"one block with {', '.join(plan.block)}"
+            if plan.follow_up is not None:
+                note += (f"; then, if that block accepts rarely, again with {', '.join(plan.follow_up) or 'no other'}"
+                         f" given the rest")
             if plan.collapsed:
                 note = f"{', '.join(plan.collapsed)} integrated out; {note}".rstrip("; ")
             if plan.scale_move:
@@ -121,6 +125,9 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
         if step is not None:
             plan.sampler = step.name
             plan.block = tuple(m.group.name for m in step.members if m.group is not group)
+            again = [f for f in step.followers if isinstance(f, BlockStep) and any(m.group is group for m in f.members)]
+            if again:
+                plan.follow_up = tuple(m.group.name for m in again[0].members if m.group is not group)
             plan.steps = [step] if step.group is group else []
         elif len(mcmc):
             _choose(model, group, mcmc, chains, overrides.get(group.name), plan, informed)
