@@ -660,8 +660,8 @@ def _followers(model, step: BlockStep, informed, chains) -> list:
         return _componentwise(model, step.members, informed, chains)
     followers = []
     for coordinates in sides:
-        members = [m for m in step.members if _within(m, coordinates).size]
-        rows = {m.group.name: m.rows[_within(m, coordinates)] for m in members}
+        rows = {m.group.name: m.rows[_within(m, coordinates)] for m in step.members}
+        members = [m for m in step.members if len(rows[m.group.name])]
         groups = [m.group for m in members]
         predictors = _reads_linearly(model, groups)
         block = _assemble(model, groups, rows, informed, predictors, chains) if isinstance(predictors, dict) else None

@@ -50,12 +50,13 @@ def envelope(pattern: sparse.spmatrix) -> Envelope:
     """The envelope layout for ``X' X`` of a ``(rows, d)`` design pattern, with the border
     (:func:`hiergraph.coupling.borders`) that makes the factorisation cheapest."""
     coupling = coupled(pattern)
-    best, since_best = _layout(coupling, _order(coupling, [])), 0
+    best = _layout(coupling, _order(coupling, []))
+    best_cost, since_best = _cost(best), 0
     for border in borders(coupling):
         trial = _layout(coupling, _order(coupling, border))
         since_best += 1
-        if _cost(trial) < _cost(best):
-            best, since_best = trial, 0
+        if _cost(trial) < best_cost:
+            best, best_cost, since_best = trial, _cost(trial), 0
         if since_best >= PATIENCE:
             break
     return best
