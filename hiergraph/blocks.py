@@ -44,7 +44,7 @@ from scipy import linalg, special, sparse
 from scipy.sparse import csgraph
 
 from .blanket import blankets, dependence, downstream
-from .coupling import split
+from .coupling import coupled, split
 from .evaluator import Apply, Ref, evaluate
 from .linearity import CONST, NONLINEAR, Linearity
 from .model_graph import ModelGraph, NodeGroup
@@ -511,7 +511,7 @@ class _Parts:
 
     def __init__(self, pattern: sparse.csr_matrix, members: list[Member]):
         size = pattern.shape[1]
-        links = (pattern.T @ pattern).tocsr()
+        links = coupled(pattern)
         for m in members:
             if m.width > 1:  # the components of one dmnorm node
                 first = np.arange(m.offset, m.coordinates.stop, m.width)

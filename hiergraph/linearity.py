@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluator import Apply, Const, Ref
+from .evaluator import Apply, Const, Ref, refs
 from .model_graph import ModelGraph, NodeGroup
 
 CONST, IDENTITY, SCALE, LINEAR, NONLINEAR = "const", "identity", "scale", "linear", "nonlinear"
@@ -88,14 +88,15 @@ class Linearity:
                        for o in owners if o >= 0 and self.model.groups[o].name in self.dependent)
         kinds = [self.of(a) for a in expr.args]
         multiplies = expr.function.name in ("*", "/", "%*%", "inprod")
-        return all(self._known(a) if k == CONST and multiplies else k == CONST or self.coefficients_fixed(a)
+        return all(fixed_by_data(self.model, a) if k == CONST and multiplies
+                   else k == CONST or self.coefficients_fixed(a)
                    for a, k in zip(expr.args, kinds))
 
-    def _known(self, expr) -> bool:
-        """Every value ``expr`` reads is fixed by the data."""
-        if isinstance(expr, Ref):
-            return not np.isnan(self.model.fixed_values[expr.var][np.asarray(expr.flat).reshape(-1)]).any()
-        return all(self._known(a) for a in getattr(expr, "args", ()))
+
+def fixed_by_data(model, expr) -> bool:
+    """Every value ``expr`` reads is fixed by the data."""
+    return all(not np.isnan(model.fixed_values[r.var][np.asarray(r.flat).reshape(-1)]).any()
+               for r in refs(expr))
 
 
 def at_most(kind: str, limit: str) -> bool:

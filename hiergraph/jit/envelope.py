@@ -4,7 +4,7 @@ A block's precision ``H = diag(prior) + X' W X`` is nonzero only where two coord
 a child row. In a random-effects model most coordinates share rows with a few others (one
 subject's effects) and a few share rows with all (the fixed effects): an arrow. Stored
 dense, its Cholesky factor costs ``d^3 / 6`` per factorisation, which on epil's
-302-coordinate block was most of a sweep.
+301-coordinate block was most of a sweep.
 
 Envelope (profile) storage keeps, for each row ``i`` of the lower triangle in some order of
 the coordinates, the entries from its first nonzero column to the diagonal; the Cholesky

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evaluator import Const, Ragged, Ref, nodes, refs
+from ..linearity import fixed_by_data
 
 # elementwise functions: a format string over the arguments' code
 FUNCTION_KERNELS = {
@@ -244,18 +245,13 @@ class ExpressionWriter:
             density = self._interval(group, row, x, pre)
         else:
             cheaper = up_to_constant and name in VALUE_TERMS and all(
-                self._data(group.params[i]) for i in VALUE_TERMS[name])
+                fixed_by_data(self.model, group.params[i]) for i in VALUE_TERMS[name])
             density = f"{'lk' if cheaper else 'lp'}_{name}({x}, {', '.join(self.params(group, row, pre))})"
         if group.bounds is not None:
             lower, upper = (None if b is None else self.code(b, row, pre) for b in group.bounds)
             checks = [f"{x} >= {lower}" if lower else "", f"{x} <= {upper}" if upper else ""]
             density = f"({density} if {' and '.join(c for c in checks if c)} else -INF)"
         return density
-
-    def _data(self, expr) -> bool:
-        """Every value ``expr`` reads is fixed by the data."""
-        return all(not np.isnan(self.model.fixed_values[r.var][np.asarray(r.flat).reshape(-1)]).any()
-                   for r in refs(expr))
 
     def _categorical(self, group, row: str, x: str, pre: list) -> str:
         """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as
