@@ -34,6 +34,7 @@ from scipy import special
 
 from .blanket import Blanket
 from .consistency import known_parameters
+from .arrays import distinct_rows
 from .distributions import DISTRIBUTIONS
 from .evaluator import Const, Ref, nodes, refs, restrict
 from .linearity import CONST, IDENTITY, LINEAR, NONLINEAR, SCALE, Linearity, at_most
@@ -277,12 +278,10 @@ class ConjugateStep:
     def class_log_marginal(self, state: State) -> np.ndarray:
         """``(chains, classes)``: :meth:`log_marginal` at one row of each class."""
         classes = self.marginal_classes(state)
-        params = state.parameters(self.group, classes.params, len(classes.representatives))
-        prior = self._prior_from(params)
-        increments = self._increments(state)
+        prior = self._prior_from(state.parameters(self.group, classes.params, classes.param_rows))
         with np.errstate(all="ignore"):
-            return self._normaliser(prior[0] + increments[0][:, classes.representatives],
-                                    prior[1] + increments[1][:, classes.representatives], prior)
+            return self._normaliser(prior[0] + classes.increments[0], prior[1] + classes.increments[1],
+                                    prior)
 
     def _normaliser(self, first, second, prior):
         normaliser = LOG_NORMALISERS[self.rule.family]
@@ -382,28 +381,29 @@ class MarginalClasses:
 
     representatives: np.ndarray  # positions in the step's rows: one row of each class
     of_row: np.ndarray  # each row's class
-    params: list  # the prior's parameters bound for the representatives only
+    increments: tuple  # the (fixed) increments at the representatives, (1, classes) each
+    params: list  # the prior's parameters bound for the representatives, or for one row
+    param_rows: int  # how many rows ``params`` are bound for: 1 where every row's prior is the same
 
 
 def _classes(group, rows: np.ndarray, increments) -> MarginalClasses | bool:
     """Rows with equal increments whose prior parameters read the same positions (and equal
     per-element constants); False where a parameter reads runs of different lengths."""
     k = len(rows)
-    columns = [increments[0][0], increments[1][0]]  # fixed increments are the same in every chain
+    prior_columns = []
     for param in group.params:
         for node in nodes(param):
             if isinstance(node, Const) and node.per_element:
-                columns.append(np.asarray(node.value)[rows])
+                prior_columns.append(np.asarray(node.value)[rows])
             if isinstance(node, Ref):
                 if node.lengths is not None:
                     return False
-                columns.extend(node.flat[rows].reshape(k, -1).T)
-    table = np.stack(columns, axis=1)
-    order = np.lexsort(table.T[::-1])
-    ordered = table[order]
-    starts = np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1))) if k else np.ones(0, bool)
-    of_row = np.empty(k, np.int64)
-    of_row[order] = np.cumsum(starts) - 1
-    representatives = order[starts]
+                prior_columns.extend(node.flat[rows].reshape(k, -1).T)
+    # fixed increments are the same in every chain
+    table = np.stack([increments[0][0], increments[1][0], *prior_columns], axis=1)
+    representatives, of_row = distinct_rows(table)
+    same_prior = k > 0 and all((column == column[0]).all() for column in prior_columns)
+    bound_rows = rows[representatives[:1]] if same_prior else rows[representatives]
     return MarginalClasses(representatives, of_row,
-                           [restrict(p, rows[representatives]) for p in group.params])
+                           tuple(inc[:1, representatives] for inc in increments),
+                           [restrict(p, bound_rows) for p in group.params], len(bound_rows))

@@ -15,6 +15,7 @@ elements, or a :class:`Ragged` when each element reads a range of a different le
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -62,6 +63,24 @@ class Apply:
     function: Function
     args: tuple
     shape: tuple | None
+
+    @cached_property
+    def invariant(self) -> tuple[Apply, int] | None:
+        """``(the expression at one element, n)`` where every element reads the same
+        positions (``pow(tau, -2)`` in a loop over j): its value is computed once and
+        broadcast, not once per element. None where the elements differ, or n < 2."""
+        found = list(refs(self))
+        if self.shape is None or not found or not all(_same_for_every_element(r) for r in found):
+            return None
+        if any(isinstance(node, Const) and node.per_element for node in nodes(self)):
+            return None
+        return restrict(self, np.zeros(1, np.int64)), len(found[0].flat)
+
+
+def _same_for_every_element(ref: Ref) -> bool:
+    """Whether every element of several reads the same positions."""
+    return (ref.lengths is None and ref.flat.ndim > 0 and len(ref.flat) > 1
+            and bool((ref.flat == ref.flat[:1]).all()))
 
 
 def rank(expr) -> int:
@@ -118,6 +137,11 @@ def evaluate(expr, values: dict[str, np.ndarray]):
     if isinstance(expr, Ref):
         gathered = np.asarray(values[expr.var])[..., expr.flat]
         return gathered if expr.lengths is None else Ragged(gathered, expr.lengths)
+    if expr.invariant is not None:
+        one, n = expr.invariant
+        value = np.asarray(evaluate(one, values))
+        lead = value.shape[:value.ndim - len(expr.shape) - 1]
+        return np.broadcast_to(value, lead + (n,) + tuple(expr.shape))
     args = [evaluate(arg, values) for arg in expr.args]
     function = expr.function
     if function.kind == "reduction":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from .arrays import distinct_rows
 from .evaluator import Apply, Const, Ref, evaluate, known_rows
 from .model_graph import ModelGraph
 
@@ -33,14 +34,14 @@ class _Ids:
 
     def shared(self, rows: np.ndarray, tag) -> np.ndarray:
         """One id per distinct row of ``rows`` (n, k), merged with equal rows seen before."""
-        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-        ids = np.empty(len(unique), np.int64)
-        for i, row in enumerate(unique):
+        first, inverse = distinct_rows(rows)
+        ids = np.empty(len(first), np.int64)
+        for i, row in enumerate(rows[first]):
             key = (tag, row.tobytes())
             if key not in self.keys:
                 self.keys[key] = self.fresh(1)[0]
             ids[i] = self.keys[key]
-        return ids[inverse.reshape(-1)]
+        return ids[inverse]
 
 
 def jags_graph_size(model: ModelGraph) -> int:

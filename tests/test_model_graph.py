@@ -170,3 +170,43 @@ def test_element_names_follow_jags():
     graph = graph_of("model { for (i in 1:2) { for (j in 1:3) { Y[i, j] ~ dnorm(0, 1) } } }")
     group = graph.group("Y[i,j]")
     assert [graph.element_name(group, r) for r in (0, 5)] == ["Y[1,1]", "Y[2,3]"]
+
+
+def test_expression_read_alike_by_every_element_is_computed_once():
+    """``pow(tau, -2)`` in a loop over j reads the same tau for every j: it is evaluated at
+    one element and broadcast, giving what the per-element evaluation gives; ``pow(s[j], -2)``
+    differs by element and is evaluated for each."""
+    from hiergraph.evaluator import evaluate, refs
+
+    graph = graph_of("""
+        model {
+          for (j in 1:4) {
+            theta[j] ~ dnorm(mu, pow(tau, -2))
+            y[j] ~ dnorm(theta[j], pow(s[j], -2))
+            q[j, 1:2] <- a[1:2] * tau
+          }
+          mu ~ dnorm(0, 1)
+          tau ~ dunif(0, 2)
+        }""", {"y": np.arange(4.0), "s": np.array([1.0, 2, 4, 5]), "a": np.array([1.0, 2.0])})
+    values = {"tau": np.array([[2.0], [0.5]]), "s": np.array([1.0, 2, 4, 5]), "a": np.array([1.0, 2.0])}
+    precision = graph.group("theta[j]").params[1]
+    one, n = precision.invariant
+    assert n == 4 and all(len(r.flat) == 1 for r in refs(one))
+    assert np.array_equal(evaluate(precision, values), np.repeat([[0.25], [4.0]], 4, axis=1))
+    q = graph.group("q[j,1:2]").expr
+    assert q.invariant is not None
+    assert np.array_equal(evaluate(q, values), np.broadcast_to([[[2.0, 4.0]], [[0.5, 1.0]]], (2, 4, 2)))
+    per_element = graph.group("y[j]").params[1]
+    assert per_element.invariant is None
+    assert np.array_equal(evaluate(per_element, values), [1.0, 0.25, 1 / 16, 1 / 25])
+
+
+def test_distinct_rows_partition_like_numpy_unique():
+    from hiergraph.arrays import distinct_rows
+
+    table = np.random.default_rng(3).integers(0, 3, size=(500, 3)).astype(float)
+    first, inverse = distinct_rows(table)
+    unique, expected = np.unique(table, axis=0, return_inverse=True)
+    assert np.array_equal(table[first], unique)
+    assert np.array_equal(inverse, expected.reshape(-1))
+    assert [len(a) for a in distinct_rows(np.zeros((0, 2)))] == [0, 0]
