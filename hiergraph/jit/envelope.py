@@ -41,9 +41,13 @@ class Envelope:
     @property
     def position(self) -> np.ndarray:
         """The position of each coordinate."""
-        position = np.empty_like(self.order)
-        position[self.order] = np.arange(len(self.order))
-        return position
+        return _positions(self.order)
+
+
+def _positions(order: np.ndarray) -> np.ndarray:
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    return position
 
 
 def envelope(pattern: sparse.spmatrix) -> Envelope:
@@ -73,8 +77,7 @@ def _order(coupling: sparse.csr_matrix, border: list[int]) -> np.ndarray:
 
 
 def _layout(coupling: sparse.csr_matrix, order: np.ndarray) -> Envelope:
-    position = np.empty_like(order)
-    position[order] = np.arange(len(order))
+    position = _positions(order)
     reordered = sparse.coo_matrix(coupling)
     rows, cols = position[reordered.row], position[reordered.col]
     lower = cols <= rows
