@@ -32,9 +32,9 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from .arrays import distinct_rows
 from .blanket import Blanket
 from .consistency import known_parameters
-from .arrays import distinct_rows
 from .distributions import DISTRIBUTIONS
 from .evaluator import Const, Ref, nodes, refs, restrict
 from .linearity import CONST, IDENTITY, LINEAR, NONLINEAR, SCALE, Linearity, at_most

@@ -78,7 +78,7 @@ class Apply:
 
 
 def _same_for_every_element(ref: Ref) -> bool:
-    """Whether every element of several reads the same positions."""
+    """Whether the read is for several elements and every one reads the same positions."""
     return (ref.lengths is None and ref.flat.ndim > 0 and len(ref.flat) > 1
             and bool((ref.flat == ref.flat[:1]).all()))
 
