@@ -123,6 +123,24 @@ def test_beta_binomial_marginal_computed_once_per_class_of_equal_rows():
     np.testing.assert_allclose(marginal, expected, rtol=1e-12)
 
 
+def test_marginal_classes_under_one_shared_prior_bind_it_for_one_row():
+    """Where every row has the same prior (``dbeta(a, b)``), the classes evaluate it at one
+    row and broadcast; each row's marginal must still be its own closed form, per chain."""
+    y = np.array([1.0, 1.0, 3.0, 0.0, 3.0])
+    n = np.array([10.0, 10.0, 12.0, 10.0, 12.0])
+    model = compile_model("model { for (j in 1:5) { y[j] ~ dbin(theta[j], n[j])\n"
+                          " theta[j] ~ dbeta(a, b) }\n a ~ dexp(1)\n b ~ dexp(1) }",
+                          data={"y": y, "n": n})
+    step, state = _conjugate_step(model, 2, "theta[j]")
+    state.values["a"][:] = [[0.5], [3.0]]
+    state.values["b"][:] = [[4.0], [0.2]]
+    classes = step.marginal_classes(state)
+    assert classes.param_rows == 1 and len(classes.representatives) == 3
+    a, b = state.values["a"], state.values["b"]
+    expected = special.betaln(a + y, b + n - y) - special.betaln(a, b)
+    np.testing.assert_allclose(step.log_marginal(state), expected, rtol=1e-12)
+
+
 def test_conjugate_increments_follow_a_latent_child_precision():
     """The children's sufficient statistics are summed once only when the data fix them: a
     latent child precision must be read afresh at every update."""
