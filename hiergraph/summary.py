@@ -1,15 +1,14 @@
 """The posterior summary printed after sampling and by ``hiergraph summary``.
 
-Per monitored scalar: mean, sd, the 2.5%, 50% and 97.5% quantiles, then ArviZ's
-convergence diagnostics rather than our own: the Monte Carlo standard error of the mean,
-bulk and tail effective sample sizes, and the rank-normalised split R-hat (Vehtari, Gelman,
-Simpson, Carpenter and Bürkner 2021). A warning line follows where R-hat exceeds 1.01 or
-an effective sample size is below 400, the thresholds that paper recommends.
+Per monitored scalar: mean, sd, the 2.5%, 50% and 97.5% quantiles, then the convergence
+diagnostics of :mod:`hiergraph.diagnostics` (ArviZ's, computed without importing ArviZ):
+the Monte Carlo standard error of the mean, bulk and tail effective sample sizes, and the
+rank-normalised split R-hat (Vehtari, Gelman, Simpson, Carpenter and Bürkner 2021). A
+warning line follows where R-hat exceeds 1.01 or an effective sample size is below 400, the
+thresholds that paper recommends.
 
 A large array is folded: its first rows, one line for the rest (with their highest R-hat and
 lowest ESS, so a bad element is not hidden), and its last row.
-
-ArviZ takes seconds to import, so it is imported where it is used.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from itertools import groupby
 
 import numpy as np
 
+from . import diagnostics
 from .engine import Draws
 from .inference_data import parse_label
 
@@ -31,17 +31,13 @@ FOLD_HEAD = 5  # ... to their first FOLD_HEAD rows, a line for the rest, and the
 
 
 def _diagnostics(values: np.ndarray) -> np.ndarray:
-    """(scalars, 4): MCSE of the mean, bulk ESS, tail ESS, R-hat, from ArviZ."""
-    import arviz
-
-    if values.shape[1] < 4:  # too few draws for any of them
+    """(scalars, 4): MCSE of the mean, bulk ESS, tail ESS, R-hat."""
+    if values.shape[1] < diagnostics.MIN_DRAWS:  # too few draws for any of them
         return np.full((values.shape[2], 4), np.nan)
-    dataset = arviz.convert_to_dataset({"x": values})
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # constant nodes give NaN with a RuntimeWarning
-        parts = [arviz.mcse(dataset, method="mean"), arviz.ess(dataset, method="bulk"),
-                 arviz.ess(dataset, method="tail"), arviz.rhat(dataset)]
-    return np.stack([np.atleast_1d(part["x"].values) for part in parts], axis=1)
+        warnings.simplefilter("ignore")  # constant nodes give NaN R-hat
+        return np.column_stack([diagnostics.mcse_mean(values), diagnostics.ess_bulk(values),
+                                diagnostics.ess_tail(values), diagnostics.rhat(values)])
 
 
 @dataclass(frozen=True)
