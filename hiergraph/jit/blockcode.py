@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from ..blocks import FOLLOW_BELOW, HEAVY, TAIL_DF, BlockStep
+from ..blocks import DECIDE_EARLY_AFTER, FOLLOW_BELOW, HEAVY, TAIL_DF, BlockStep
 from .envelope import envelope
 from .expressions import NotCompilable, _indent
 
@@ -44,20 +44,27 @@ class BlockCode:
                                     f"({link.predictor.family.name} link)")
         self.writer, self.tables, self.step, self.s = writer, writer.tables, step, s
         pattern = sparse.csr_matrix(step.pattern)
-        pattern.sort_indices()
+        self.layout = layout = envelope(pattern)
+        position = layout.position
+        # Each row's entries in envelope order, so that the pairs of a row's entries in the
+        # lower triangle are each entry with those before it.
+        rows = np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr))
+        pattern.indices = pattern.indices[np.lexsort((position[pattern.indices], rows))]
         self.pattern = pattern
         d, n, memory = step.size, pattern.shape[0], self.tables.memory_of
         self.current, self.probe, self.drawn = memory(d, 0.0), memory(d, 0.0), memory(d, 0.0)
         self.eta, self.intercept, self.y, self.size = (memory(n, 0.0) for _ in range(4))
         self.design, self.known = memory(pattern.nnz, 0.0), memory(1, 0.0)
         self.prior_mean, self.prior_precision = memory(d, 0.0), memory(d, 0.0)
-        self.layout = layout = envelope(pattern)
         self.precision = memory(layout.size, 0.0)
         self.first, self.start = self.tables.ints_of(layout.first), self.tables.ints_of(layout.start)
-        self.order, self.position = self.tables.ints_of(layout.order), self.tables.ints_of(layout.position)
-        position = layout.position
+        self.order = self.tables.ints_of(layout.order)
         self.diagonal = self.tables.ints_of(layout.start[position] + position - layout.first[position])
         self.pointer, self.index = self.tables.ints_of(pattern.indptr), self.tables.ints_of(pattern.indices)
+        # per entry: its coordinate's position, and where that position's envelope row starts
+        entry_position = position[pattern.indices]
+        self.entry_position = self.tables.ints_of(entry_position)
+        self.entry_row = self.tables.ints_of(layout.start[entry_position] - layout.first[entry_position])
 
     # -- shared: the values, the predictor, the design, the data, the prior ------------------
 
@@ -166,16 +173,13 @@ class BlockCode:
     def _information(self, weight: str, score: str, gradient: str) -> list[str]:
         """Row ``r``'s terms: ``X_r' weight X_r`` into the precision's lower envelope,
         ``X_r' score`` into ``gradient``."""
-        p, x, index, position = self.pointer, self.design, self.index, self.position
+        p, x = self.pointer, self.design
         return [f"for e in range({p}[r], {p}[r + 1]):",
-                f"    j = {index}[e]",
-                f"    {gradient}[j] += {x}[e] * {score}",
-                f"    i = {position}[j]",
-                f"    row = {self.start}[i] - {self.first}[i]",
-                f"    for f in range({p}[r], {p}[r + 1]):",
-                f"        k = {position}[{index}[f]]",
-                "        if k <= i:",
-                f"            {self.precision}[row + k] += {weight} * {x}[e] * {x}[f]"]
+                f"    {gradient}[{self.index}[e]] += {x}[e] * {score}",
+                f"    row = {self.entry_row}[e]",
+                f"    t = {weight} * {x}[e]",
+                f"    for f in range({p}[r], e + 1):",
+                f"        {self.precision}[row + {self.entry_position}[f]] += t * {x}[f]"]
 
     # -- the GLM block -----------------------------------------------------------------------------
 
@@ -309,6 +313,8 @@ class BlockCode:
             f"    {counters}[0] += 1",
             f"    for k in range({accepted}.shape[0]):",
             f"        {accepted}[k] += {stretch}[k] if usable else 0.0",
+            f"    if {counters}[1] == 0.0 and {counters}[0] == {DECIDE_EARLY_AFTER}:",
+            f"        {counters}[1] = 0.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"elif {counters}[1] == 0.0 and {counters}[0] > 0:",
             f"    {counters}[1] = 1.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"if {counters}[1] != 2.0:"] + _indent(followers or ["pass"], 1)
