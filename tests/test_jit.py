@@ -329,6 +329,43 @@ def test_the_compiled_normal_block_draws_the_exact_joint_posterior():
     assert abs(observed - correlation) < 4 * (1 - correlation ** 2) / np.sqrt(4000)
 
 
+THREE_COEFFICIENTS = """model {
+  for (i in 1:N) { y[i] ~ dnorm(a * u[i] + b * x[i] + c * w[i], tau[i]) }
+  a ~ dnorm(0, 0.01)
+  b ~ dnorm(1, 0.04)
+  c ~ dnorm(-1, 0.1)
+}"""
+
+
+def test_the_compiled_normal_block_weighs_every_pair_of_a_rows_coordinates():
+    """Three coefficients read by every row, with no column of ones and unequal precisions:
+    each row adds its weight times every product of two of its design values to the
+    precision, whatever order the coordinates are stored in (a column of ones, as in the
+    test above, hides an error in any weight but the first)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n = 15
+    u, x, w = rng.uniform(1.5, 3, n), rng.uniform(-2, 2, n), rng.uniform(0.2, 1, n)
+    tau = rng.uniform(1, 6, n)
+    y = 1.0 * u + 0.5 * x - 2.0 * w + rng.normal(0, 1 / np.sqrt(tau))
+    model = compile_model(THREE_COEFFICIENTS, data={"N": n, "u": u, "x": x, "w": w, "tau": tau, "y": y})
+    plan = model.plan(2)
+    assert {g.sampler for g in plan.groups} == {"conjugate_normal_block"}
+    design = np.column_stack([u, x, w])
+    prior_precision = np.array([0.01, 0.04, 0.1])
+    precision = np.diag(prior_precision) + design.T @ (tau[:, None] * design)
+    covariance = np.linalg.inv(precision)
+    mean = covariance @ (prior_precision * np.array([0.0, 1.0, -1.0]) + design.T @ (tau * y))
+    draws = run(model.graph, plan, chains=2, burn=5, iterations=2000, seed=8, backend="numba",
+                monitors=[resolve_monitor(model.graph, name) for name in "abc"])
+    for k, name in enumerate("abc"):
+        assert_exact_draws(draws[name], stats.norm(mean[k], np.sqrt(covariance[k, k])))
+    combination = np.array([1.0, -2.0, 3.0])  # a direction the marginals alone do not check
+    values = sum(c * draws[name] for c, name in zip(combination, "abc"))
+    assert_exact_draws(values, stats.norm(combination @ mean, np.sqrt(combination @ covariance @ combination)))
+
+
 CENSORED = """model {
   above ~ dinterval(t1, 2)
   between ~ dinterval(t2, cuts[])

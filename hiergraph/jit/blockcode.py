@@ -177,9 +177,9 @@ class BlockCode:
         return [f"for e in range({p}[r], {p}[r + 1]):",
                 f"    {gradient}[{self.index}[e]] += {x}[e] * {score}",
                 f"    row = {self.entry_row}[e]",
-                f"    t = {weight} * {x}[e]",
+                f"    weighted = {weight} * {x}[e]",
                 f"    for f in range({p}[r], e + 1):",
-                f"        {self.precision}[row + {self.entry_position}[f]] += t * {x}[f]"]
+                f"        {self.precision}[row + {self.entry_position}[f]] += weighted * {x}[f]"]
 
     # -- the GLM block -----------------------------------------------------------------------------
 
