@@ -278,3 +278,29 @@ def test_glm_block_follow_up_splits_fixed_from_random_effects(backend, iteration
         (mine, mine_se, _), (whole, whole_se, _) = (batch_means(d[name], 100)
                                                    for d in (split, glmm_whole_block_draws))
         assert abs(mine - whole) < 4 * np.hypot(mine_se, whole_se), (name, mine, whole)
+
+
+@pytest.mark.parametrize("follow_below", [0.6, 2.0])
+def test_followers_of_a_block_that_accepts_often_stop_early_in_the_burn_in(monkeypatch, follow_below):
+    """A two-coefficient logistic block accepts far more often than FOLLOW_BELOW: its
+    componentwise followers run on its first DECIDE_EARLY_AFTER - 1 burn-in updates and not
+    after (the decision is made at that update); a block held below the threshold keeps
+    them on every sweep of the 300 burn-in and 100 kept sweeps."""
+    from hiergraph import blocks, samplers
+
+    monkeypatch.setattr(blocks, "FOLLOW_BELOW", follow_below)
+    calls = []
+    update = samplers.SliceStep.update
+    monkeypatch.setattr(samplers.SliceStep, "update",
+                        lambda self, *args: (calls.append(self), update(self, *args))[1])
+    model = compile_model(
+        "model { for (i in 1:5) { logit(p[i]) <- a + b * x[i]\n y[i] ~ dbin(p[i], 20) }\n"
+        " a ~ dnorm(0, 0.01)\n b ~ dnorm(0, 0.01) }", data={"y": BINOMIAL_Y, "x": X})
+    plan = compile_plan(model.graph, 2)
+    (block,) = plan.steps
+    assert len(block.followers) == 2
+    run(model.graph, plan, chains=2, burn=300, iterations=100, seed=3, inits=[NEAR],
+        monitors=[resolve_monitor(model.graph, "a")])
+    followed = blocks.DECIDE_EARLY_AFTER - 1 if follow_below < 1 else 300 + 100
+    assert len(calls) == followed * len(block.followers)
+    assert block.accepted.min() / block.updates > 0.6
