@@ -78,18 +78,21 @@ def _normal_scores(draws: np.ndarray) -> np.ndarray:
 
 def _average_ranks(rows: np.ndarray) -> np.ndarray:
     """The 1-based rank of each value within its row, tied values sharing their mean rank."""
-    order = np.argsort(rows, axis=1, kind="stable")
+    count, n = rows.shape
+    order = np.argsort(rows, axis=1)
     ordered = np.take_along_axis(rows, order, axis=1)
-    n = rows.shape[1]
-    starts = np.ones_like(ordered, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    position = np.arange(n)
-    first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
-    ends = np.ones_like(starts)
-    ends[:, :-1] = starts[:, 1:]
-    last = np.minimum.accumulate(np.where(ends, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty_like(rows, dtype=float)
-    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
+    rank = np.broadcast_to(np.arange(1.0, n + 1), rows.shape)
+    tied = ordered[:, 1:] == ordered[:, :-1]
+    if tied.any():  # a run of equal values gets the mean of its first and last ranks
+        starts = np.ones(rows.shape, dtype=bool)
+        starts[:, 1:] = ~tied
+        ends = np.ones(rows.shape, dtype=bool)
+        ends[:, :-1] = ~tied
+        first = np.maximum.accumulate(np.where(starts, rank, 0.0), axis=1)
+        last = np.ascontiguousarray(np.where(ends, rank, float(n))[:, ::-1])
+        rank = (first + np.minimum.accumulate(last, axis=1)[:, ::-1]) / 2
+    ranks = np.empty(rows.shape)
+    ranks.reshape(-1)[(order + n * np.arange(count)[:, None]).reshape(-1)] = rank.reshape(-1)
     return ranks
 
 
@@ -117,26 +120,26 @@ def _ess(draws: np.ndarray) -> np.ndarray:
             pooled = pooled + draws.mean(axis=1).var(axis=0, ddof=1)
         rho = 1.0 - (within - autocovariance.mean(axis=0)) / pooled  # (count, scalars)
     rho[0] = 1.0
-    ess = np.array([total / _autocorrelation_time(rho[:, k], total) for k in range(scalars)])
+    ess = total / _autocorrelation_time(rho, total)
     constant = draws.max(axis=(0, 1)) - draws.min(axis=(0, 1)) < np.finfo(float).resolution
     return np.where(constant, total, ess)
 
 
-def _autocorrelation_time(rho: np.ndarray, total: int) -> float:
-    """``1 + 2 sum rho_t`` truncated where the sums of adjacent pairs of autocorrelations
-    first stop being positive, those pair sums made non-increasing."""
-    count = len(rho)
-    if np.isnan(rho[:2]).any():
-        return np.nan
-    pairs = rho[:count // 2 * 2].reshape(-1, 2).sum(axis=1)
-    # the first pair that is not positive, or the last one the lags allow
-    k = np.arange(len(pairs))
-    stop = (pairs <= 0) | (2 * k + 1 >= count - 3)
-    last = int(np.argmax(stop)) if stop.any() else len(pairs) - 1
-    if np.isnan(pairs[:last + 1]).any():
-        return np.nan
-    monotone = np.minimum.accumulate(pairs[:last])
-    even = rho[2 * last] if 2 * last < count else 0.0
-    tail = even if (even > 0 or (last > 0 and pairs[last] >= 0)) else 0.0
-    tau = -1.0 + 2.0 * monotone.sum() + tail
-    return max(tau, 1.0 / np.log10(total))
+def _autocorrelation_time(rho: np.ndarray, total: int) -> np.ndarray:
+    """Per column of ``rho`` (lags x scalars): ``1 + 2 sum rho_t`` truncated where the sums
+    of adjacent pairs of autocorrelations first stop being positive (or the lags run out),
+    those pair sums made non-increasing."""
+    count, scalars = rho.shape
+    pairs = rho[:count // 2 * 2].reshape(-1, 2, scalars).sum(axis=1)
+    k = np.arange(len(pairs))[:, None]
+    # the pair where the sum stops (its even lag still counts); the final pair always
+    # stops it, as the lags run out there
+    last = np.argmax((pairs <= 0) | (2 * k + 1 >= count - 3), axis=0)
+    counted = k < last
+    monotone = np.where(counted, np.minimum.accumulate(pairs, axis=0), 0.0).sum(axis=0)
+    columns = np.arange(scalars)
+    even, at_last = rho[2 * last, columns], pairs[last, columns]
+    tail = np.where((even > 0) | ((last > 0) & (at_last >= 0)), even, 0.0)
+    tau = np.maximum(-1.0 + 2.0 * monotone + tail, 1.0 / np.log10(total))
+    undefined = np.isnan(rho[:2]).any(axis=0) | (np.isnan(pairs) & (k <= last)).any(axis=0)
+    return np.where(undefined, np.nan, tau)

@@ -28,16 +28,22 @@ RHAT_LIMIT = 1.01
 ESS_LIMIT = 400
 FOLD_ABOVE = 12  # arrays with more elements than this are folded ...
 FOLD_HEAD = 5  # ... to their first FOLD_HEAD rows, a line for the rest, and the last row
+DIAGNOSED_AT_ONCE = 1024  # scalars whose diagnostics are computed together
 
 
 def _diagnostics(values: np.ndarray) -> np.ndarray:
-    """(scalars, 4): MCSE of the mean, bulk ESS, tail ESS, R-hat."""
+    """(scalars, 4): MCSE of the mean, bulk ESS, tail ESS, R-hat; a chunk of scalars at a
+    time, so that the transforms' working arrays stay small beside the draws."""
     if values.shape[1] < diagnostics.MIN_DRAWS:  # too few draws for any of them
         return np.full((values.shape[2], 4), np.nan)
+    columns = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constant nodes give NaN R-hat
-        return np.column_stack([diagnostics.mcse_mean(values), diagnostics.ess_bulk(values),
-                                diagnostics.ess_tail(values), diagnostics.rhat(values)])
+        for start in range(0, values.shape[2], DIAGNOSED_AT_ONCE):
+            chunk = values[:, :, start:start + DIAGNOSED_AT_ONCE]
+            columns.append(np.column_stack([diagnostics.mcse_mean(chunk), diagnostics.ess_bulk(chunk),
+                                            diagnostics.ess_tail(chunk), diagnostics.rhat(chunk)]))
+    return np.concatenate(columns) if columns else np.empty((0, 4))
 
 
 @dataclass(frozen=True)
