@@ -298,6 +298,46 @@ def test_the_generated_source_is_the_same_in_every_process():
     assert len(texts) == 1 and "def sweeps" in texts.pop()
 
 
+CENTRED = """model {
+  for (i in 1:N) {
+    c[i] ~ dlogis(0, tau)
+    b[i] <- c[i] - mean(c[])
+    y[i] ~ dpois(exp(a0 + a1 * x[i] + b[i]))
+  }
+  a0 ~ dnorm(0, 0.1)
+  a1 ~ dnorm(0, 0.1)
+  tau ~ dgamma(2, 2)
+}"""
+
+
+def test_steps_that_differ_only_in_their_tables_share_one_compiled_function(monkeypatch):
+    """Each c[i] reads every other through mean(c[]), so each is its own slice step: one
+    density, slide and step function serve all six, each call reading its own tables. The
+    draws must be those of the module written out step by step, to the last bit, and
+    numba must compile each function once (a literal argument would make a copy per value)."""
+    from hiergraph.jit import assemble, codegen
+
+    model = compile_model(CENTRED, data={"N": 6, "y": [1, 0, 3, 2, 5, 1], "x": [0.1, -0.4, 1.2, 0.3, 0.9, -1.0]})
+    plan = model.plan(2, overrides={"c[i]": "slice", "a0": "slice", "a1": "slice"})
+    monitors = [resolve_monitor(model.graph, name) for name in ("a0", "a1", "tau", "c")]
+
+    def sample():
+        return run(model.graph, plan, chains=2, burn=50, iterations=100, seed=4, backend="numba",
+                   monitors=monitors).values
+
+    shared_source = codegen.write(model.graph, plan, monitors)[0]
+    shared = sample()
+    module = compiled_sweep(model.graph, plan, monitors, "numba").module
+    monkeypatch.setattr(assemble, "_twins", lambda shapes: set())
+    separate_source = codegen.write(model.graph, plan, monitors)[0]
+    assert separate_source.count("def density_") >= shared_source.count("def density_") + 5
+    assert "(T, V, I, F, A, p, x):" in shared_source
+    np.testing.assert_array_equal(sample(), shared)
+    functions = [f for f in vars(module).values() if hasattr(f, "signatures") and f.__module__ == module.__name__]
+    assert len(functions) == shared_source.count("\ndef ")
+    assert all(len(f.signatures) == 1 for f in functions), [(f.__name__, f.signatures) for f in functions]
+
+
 REGRESSION = """model {
   for (i in 1:N) { y[i] ~ dnorm(a + b * x[i], 4) }
   a ~ dnorm(0, 0.01)

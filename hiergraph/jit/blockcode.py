@@ -109,17 +109,17 @@ class BlockCode:
             body += [f"for q in range({rows}.shape[0]):",
                      f"    {self.current}[{m.offset} + q] = {w.value(m.group, rows + '[q]')}"]
         probing = ["for j in range(d):", f"    {self.probe}[j] = 0.0",
-                   f"place_{s}(V, I, F, A, 1)", f"eta_{s}(V, I, F, A)",
+                   f"place_{s}(V, I, F, A, np.int64(1))", f"eta_{s}(V, I, F, A)",
                    "for r in range(n):", f"    {self.intercept}[r] = {self.eta}[r]",
                    f"for colour in range({len(step.colours)}):",
                    "    for j in range(d):",
                    f"        {self.probe}[j] = 1.0 if {colours}[j] == colour else 0.0",
-                   f"    place_{s}(V, I, F, A, 1)", f"    eta_{s}(V, I, F, A)",
+                   f"    place_{s}(V, I, F, A, np.int64(1))", f"    eta_{s}(V, I, F, A)",
                    "    for r in range(n):",
                    f"        for q in range({self.pointer}[r], {self.pointer}[r + 1]):",
                    f"            if {colours}[{self.index}[q]] == colour:",
                    f"                {self.design}[q] = {self.eta}[r] - {self.intercept}[r]",
-                   f"place_{s}(V, I, F, A, 0)"]
+                   f"place_{s}(V, I, F, A, np.int64(0))"]
         from_current = [f"eta_{s}(V, I, F, A)",
                         "for r in range(n):",
                         f"    t = {self.eta}[r]",
@@ -163,7 +163,7 @@ class BlockCode:
         body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
                  f"if gaussian_draw(whole({self.precision}), {self._layout()}, whole({b}), whole({z}), "
                  f"whole({self.drawn})):",
-                 f"    place_{self.s}(V, I, F, A, 2)"]
+                 f"    place_{self.s}(V, I, F, A, np.int64(2))"]
         self.writer.function(f"def step_{self.s}(V, I, F, A, rng, adapting):", body)
 
     def _layout(self) -> str:
@@ -308,7 +308,7 @@ class BlockCode:
             f"        {stretch}[k] = 1.0 if np.log(draw_uniform(rng)) < ratio else 0.0",
             "    for j in range(d):",
             f"        {self.drawn}[j] = {proposed}[j] if {stretch}[{of_coordinate}[j]] == 1.0 else {self.current}[j]",
-            f"    place_{s}(V, I, F, A, 2)",
+            f"    place_{s}(V, I, F, A, np.int64(2))",
             "if adapting:",
             f"    {counters}[0] += 1",
             f"    for k in range({accepted}.shape[0]):",

@@ -72,8 +72,9 @@ class Tables:
     """The arrays the generated code reads, collected while it is written.
 
     The code is written as if ``V``, ``I``, ``F`` and ``A`` were tuples of arrays (``I[3][r]``);
-    :func:`render` turns each table into a run of one flat array (``I[oI_3 + r]``), with
-    the runs' offsets at the head of ``I`` (:meth:`pack`). Passing four arrays between the
+    :mod:`hiergraph.jit.assemble` turns each table into a run of one flat array
+    (``I[oI_3 + r]``), with the runs' offsets at the head of ``I`` (:meth:`pack`), after the
+    ``slots`` through which functions written once for several steps find their tables. Passing four arrays between the
     generated functions, rather than tuples of hundreds, keeps numba's machine code small
     and its compile time short.
     """
@@ -83,6 +84,7 @@ class Tables:
     floats: list = field(default_factory=list)  # 1-D float64 arrays: F
     memory: list = field(default_factory=list)  # (length, initial value) per array of A
     monitored: tuple = ()  # (V index or -1 for the deviance, position) of each monitored scalar
+    slots: list = field(default_factory=list)  # positions in the head of I (see assemble)
     _seen: dict = field(default_factory=dict)
 
     def var(self, name: str) -> str:
@@ -100,17 +102,20 @@ class Tables:
 
     def bases(self) -> dict[str, int]:
         """Where each table's offsets start in the head of the packed ``I``."""
-        ints, variables, floats = len(self.ints), len(self.variables), len(self.floats)
-        return {"I": 0, "V": ints + 1, "F": ints + variables + 2, "A": ints + variables + floats + 3}
+        slots, ints, variables, floats = len(self.slots), len(self.ints), len(self.variables), len(self.floats)
+        return {"I": slots, "V": slots + ints + 1, "F": slots + ints + variables + 2,
+                "A": slots + ints + variables + floats + 3}
 
     def pack(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The packed ``I`` and ``F``, and the offsets of the variables (of ``sizes``) in ``V``."""
         def offsets(lengths):
             return np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
 
-        head = len(self.ints) + len(sizes) + len(self.floats) + len(self.memory) + 4
+        if len(sizes) != len(self.variables):
+            raise AssertionError("the code was written for another set of variables")
+        head = len(self.slots) + len(self.ints) + len(sizes) + len(self.floats) + len(self.memory) + 4
         variables = offsets(sizes)
-        header = np.concatenate([head + offsets([len(a) for a in self.ints]), variables,
+        header = np.concatenate([self.slots, head + offsets([len(a) for a in self.ints]), variables,
                                  offsets([len(a) for a in self.floats]),
                                  offsets([n for n, _ in self.memory])]).astype(np.int64)
         ints = np.concatenate([header, *self.ints]).astype(np.int64)
@@ -137,7 +142,7 @@ class ExpressionWriter:
         self.names = itertools.count()
 
     def temp(self, stem: str = "t") -> str:
-        return f"{stem}{next(self.names)}"
+        return f"{stem}_{next(self.names)}"
 
     def code(self, expr, row: str, pre: list, elem: str | None = None) -> str:
         """Scalar code of ``expr`` for the element ``row`` (and value component ``elem`` of
