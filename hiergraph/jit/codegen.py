@@ -26,7 +26,6 @@ engine runs the Plan instead.
 
 from __future__ import annotations
 
-
 import numpy as np
 from scipy import sparse
 

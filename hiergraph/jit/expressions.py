@@ -74,9 +74,9 @@ class Tables:
     The code is written as if ``V``, ``I``, ``F`` and ``A`` were tuples of arrays (``I[3][r]``);
     :mod:`hiergraph.jit.assemble` turns each table into a run of one flat array
     (``I[oI_3 + r]``), with the runs' offsets at the head of ``I`` (:meth:`pack`), after the
-    ``slots`` through which functions written once for several steps find their tables. Passing four arrays between the
-    generated functions, rather than tuples of hundreds, keeps numba's machine code small
-    and its compile time short.
+    ``slots`` through which functions written once for several steps find their tables.
+    Passing four arrays between the generated functions, rather than tuples of hundreds,
+    keeps numba's machine code small and its compile time short.
     """
 
     variables: dict = field(default_factory=dict)  # array name -> index in V
