@@ -291,8 +291,12 @@ def test_followers_of_a_block_that_accepts_often_stop_early_in_the_burn_in(monke
     monkeypatch.setattr(blocks, "FOLLOW_BELOW", follow_below)
     calls = []
     update = samplers.SliceStep.update
-    monkeypatch.setattr(samplers.SliceStep, "update",
-                        lambda self, *args: (calls.append(self), update(self, *args))[1])
+
+    def counted_update(self, *args):
+        calls.append(self)
+        return update(self, *args)
+
+    monkeypatch.setattr(samplers.SliceStep, "update", counted_update)
     model = compile_model(
         "model { for (i in 1:5) { logit(p[i]) <- a + b * x[i]\n y[i] ~ dbin(p[i], 20) }\n"
         " a ~ dnorm(0, 0.01)\n b ~ dnorm(0, 0.01) }", data={"y": BINOMIAL_Y, "x": X})
