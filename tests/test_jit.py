@@ -44,6 +44,7 @@ PARAMETERS = {
     "dbin": [(0.3, 7.0), (0.0, 2.0), (0.3, 2.5), (-0.1, 3.0)],
     "dpois": [(2.5,), (0.0,), (-1.0,)],
     "dnegbin": [(0.3, 2.0), (0.5, 0.0), (1.0, 3.0), (0.0, 2.0)],
+    "dflat": [()],
 }
 
 
@@ -91,7 +92,7 @@ DRAWN = {"dnorm": (0.5, 2.0), "dt": (0.5, 2.0, 4.0), "dlogis": (0.5, 2.0), "ddex
 
 
 def test_every_compiled_distribution_is_drawn_here():
-    assert set(DRAWN) == set(expressions.SUPPORT)
+    assert set(DRAWN) == set(expressions.SUPPORT) - {"dflat"}  # improper: never drawn
 
 
 @pytest.mark.parametrize("name", sorted(DRAWN))
@@ -150,17 +151,18 @@ def test_the_generated_deviance_is_the_engines():
 
 
 def test_auto_runs_numpy_where_a_step_is_not_compiled_and_numba_says_why():
-    # a truncated child's normalising constant needs the normal cdf, not compiled yet
-    model = compile_model("model { y ~ dnorm(mu, 1) T(0, )\n mu ~ dnorm(0, 1) }", data={"y": 0.5})
+    # vector-valued nodes are not compiled yet
+    model = compile_model("model { y ~ dcat(p[])\n p[1:3] ~ ddirch(a[]) }", data={"y": 2, "a": [1.0, 1.0, 1.0]})
     plan = model.plan(1)
     assert compiled_sweep(model.graph, plan, default_monitors(model.graph), "auto") is None
-    with pytest.raises(UsageError, match="cannot compile this model yet: y is truncated"):
+    with pytest.raises(UsageError, match=r"cannot compile this model yet: the conjugate_dirichlet_categorical "
+                                         r"sampler of p\[1:3\]"):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
     with pytest.raises(UsageError, match="unknown backend"):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "fortran")
     draws = run(model.graph, plan, chains=1, burn=10, iterations=20, seed=1, backend="auto",
                 monitors=default_monitors(model.graph))
-    assert draws.values.shape == (1, 20, 1)
+    assert draws.values.shape == (1, 20, 3)
 
 
 def test_compiled_runs_keep_the_numpy_runs_shape_thinning_and_callbacks():

@@ -11,6 +11,7 @@ write raises :class:`NotCompilable`.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,12 +45,16 @@ SUPPORT = {
     "dexp": ("0.0", "INF"), "dchisqr": ("0.0", "INF"), "dweib": ("0.0", "INF"),
     "dpar": ("{1}", "INF"), "dbeta": ("0.0", "1.0"), "dunif": ("{0}", "{1}"),
     "dbern": ("0.0", "1.0"), "dbin": ("0.0", "{1}"), "dpois": ("0.0", "INF"),
-    "dnegbin": ("0.0", "INF"),
+    "dnegbin": ("0.0", "INF"), "dflat": ("-INF", "INF"),
 }
 # Distributions with an ``lk_`` kernel (:mod:`hiergraph.jit.scalar`): the log density less the
 # terms in the value alone and in the parameters listed, which must be data for those terms to
 # be constant while a parent moves.
 VALUE_TERMS = {"dpois": (), "dbin": (1,)}
+# Distributions with a ``tails_`` kernel (:mod:`hiergraph.jit.tails`): those a node with moving
+# parameters may be truncated in.
+TRUNCATABLE = ("dnorm", "dlnorm", "dt", "dlogis", "ddexp", "dgamma", "dchisqr", "dexp", "dweib", "dpar",
+               "dbeta", "dunif", "dbern", "dbin", "dpois", "dnegbin")
 ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
 
 class NotCompilable(Exception):
@@ -242,21 +247,51 @@ class ExpressionWriter:
         the node, so the density is the untruncated one inside the bounds. ``up_to_constant``:
         for a child whose value stays fixed, terms in that value and data alone may be left out."""
         name = _dist(group)
-        if group.bounds is not None and not own_prior:
+        truncated = group.bounds is not None and not own_prior
+        if truncated and name in ("dcat", "dinterval"):
             raise NotCompilable(f"{group.name} is truncated")
         if name == "dcat":
             density = self._categorical(group, row, x, pre)
         elif name == "dinterval":
             density = self._interval(group, row, x, pre)
         else:
+            params = self.params(group, row, pre)
+            if truncated:  # read once, for the density and the mass
+                params = [self._assigned(code, pre) for code in params]
             cheaper = up_to_constant and name in VALUE_TERMS and all(
                 fixed_by_data(self.model, group.params[i]) for i in VALUE_TERMS[name])
-            density = f"{'lk' if cheaper else 'lp'}_{name}({x}, {', '.join(self.params(group, row, pre))})"
+            density = f"{'lk' if cheaper else 'lp'}_{name}({x}, {', '.join(params)})"
         if group.bounds is not None:
-            lower, upper = (None if b is None else self.code(b, row, pre) for b in group.bounds)
+            lower, upper = (None if b is None else self._assigned(self.code(b, row, pre), pre)
+                            for b in group.bounds)
             checks = [f"{x} >= {lower}" if lower else "", f"{x} <= {upper}" if upper else ""]
+            if truncated:
+                mass = self._log_mass(group, name, lower, upper, params, pre)
+                density = f"({density} - {mass} if {mass} > -INF else -INF)"
             density = f"({density} if {' and '.join(c for c in checks if c)} else -INF)"
         return density
+
+    def _assigned(self, code: str, pre: list) -> str:
+        """``code`` as a temporary, so that code using it twice evaluates it once."""
+        if re.fullmatch(r"-?[\w.]+", code):
+            return code
+        name = self.temp()
+        pre.append(f"{name} = {code}")
+        return name
+
+    def _log_mass(self, group, name: str, lower, upper, params, pre: list) -> str:
+        """The log probability of a truncated node's interval under its parameters'
+        values (:mod:`hiergraph.jit.tails`): a discrete node's [L, U] is (ceil(L) - 1, floor(U)]."""
+        if name not in TRUNCATABLE:
+            raise NotCompilable(f"{group.name} ~ {name} truncated")
+        discrete = group.distribution.discrete
+        low = lower and (f"np.ceil({lower}) - 1.0" if discrete else lower)
+        high = upper and (f"np.floor({upper})" if discrete else upper)
+        ends = [f"tails_{name}({end}, {', '.join(params)})" if end else default
+                for end, default in ((low, "BELOW"), (high, "ABOVE"))]
+        mass = self.temp()
+        pre.append(f"{mass} = log_mass({ends[0]}, {ends[1]})")
+        return mass
 
     def _categorical(self, group, row: str, x: str, pre: list) -> str:
         """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as
