@@ -171,7 +171,8 @@ def match(model, group, deterministic, children) -> tuple[Rule | None, dict, str
         if kind == CONST or not at_most(kind, child_rule.most):
             how = {CONST: "not at all", LINEAR: "linearly, with an intercept",
                    NONLINEAR: "nonlinearly"}.get(kind, kind)
-            need = {IDENTITY: "the node itself", SCALE: "the node times a constant"}[child_rule.most]
+            need = {IDENTITY: "the node itself", SCALE: "the node times a constant",
+                    LINEAR: "a linear function of the node"}[child_rule.most]
             return None, {}, (f"its child {child.name} ~ {child.distribution.name} reads it through "
                               f"{param} {how}; a {rule.family} prior needs {need}")
         plans[child.name] = LinkPlan(child_rule, kind)

@@ -239,6 +239,8 @@ NOT_CONJUGATE = [
                  {"y": POS, "N": 3}, "truncated", id="truncated-child"),
     pytest.param("model { for (i in 1:N) { y[i] ~ dpois(exp(theta)) }\n theta ~ dnorm(0, 1) }",
                  {"y": Y3, "N": 3}, "not conjugate", id="poisson-child-normal-prior"),
+    pytest.param("model { for (i in 1:N) { y[i] ~ dnorm(exp(theta), 1) }\n theta ~ dnorm(0, 1) }",
+                 {"y": POS, "N": 3}, "a linear function of the node", id="normal-child-reads-normal-prior-nonlinearly"),
     pytest.param("model { for (i in 1:N) { y[i] ~ dbin(1 - p, 10) }\n p ~ dbeta(1, 1) }",
                  {"y": Y3, "N": 3}, "p", id="beta-prior-read-through-1-minus-p"),
     pytest.param("model { for (i in 1:N) { y[i] ~ dpois(theta + 1) }\n theta ~ dgamma(1, 1) }",
