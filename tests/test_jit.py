@@ -205,20 +205,27 @@ FUNCTIONS_MODEL = """model {
   weighted <- inprod(x[], w[])
   largest <- max(x[])
   spread <- prod(exp(x[2:4]))
+  ordered[1:5] <- sort(x[])
+  ranks[1:5] <- rank(x[])
+  scaled[1:5] <- x[] * 2 + w[]
+  v ~ dnorm(ordered[5] - ordered[1] + ranks[2], 1)
 }"""
 
 
 def test_compiled_deterministic_nodes_are_what_their_formulas_say():
-    """Runs of different lengths, reductions and elementwise functions, each checked draw by
-    draw against the formula computed here from the monitored x."""
-    model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5]})
+    """Runs of different lengths, reductions, elementwise functions and vector-valued nodes
+    (sort and rank, which v's density recomputes as x moves), each checked draw by draw
+    against the formula computed here from the monitored x."""
+    model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5], "v": 3.0})
     plan = model.plan(2, overrides={"x[i]": "slice"})
-    names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread"]
+    names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread", "ordered", "ranks", "scaled"]
     draws = run(model.graph, plan, chains=2, burn=20, iterations=50, seed=5, backend="numba",
                 monitors=[resolve_monitor(model.graph, name) for name in names])
     x = np.stack([draws[f"x[{i}]"] for i in range(1, 6)], axis=-1)
     expected = {"running": np.cumsum(x, axis=-1),
-                "shaped": 1 / (1 + np.exp(-x)) * (x >= 0) + np.abs(x) ** 1.5 - np.where(x > 0, 1, 2)}
+                "shaped": 1 / (1 + np.exp(-x)) * (x >= 0) + np.abs(x) ** 1.5 - np.where(x > 0, 1, 2),
+                "ordered": np.sort(x, axis=-1), "ranks": np.argsort(np.argsort(x, axis=-1), axis=-1) + 1.0,
+                "scaled": 2 * x + np.arange(1, 6.0)}
     for name, values in expected.items():
         got = np.stack([draws[f"{name}[{i}]"] for i in range(1, 6)], axis=-1)
         np.testing.assert_allclose(got, values, rtol=1e-12)

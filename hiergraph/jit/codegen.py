@@ -99,11 +99,10 @@ class Writer(ExpressionWriter):
         lines = []
         for group in groups:
             pointer, index = self.csr(reads[group.name].T)
-            q, row, pre = self.temp("q"), self.temp("r"), []
-            value = self.code(group.expr, row, pre)
+            q, row = self.temp("q"), self.temp("r")
             lines += [f"for {q} in range({pointer}[{p}], {pointer}[{p} + 1]):",
                       f"    {row} = {index}[{q}]"]
-            lines += _indent(pre + [f"{self.value(group, row)} = {value}"], 1)
+            lines += _indent(self.deterministic(group, row), 1)
         return lines
 
     def _no_self_reads(self, groups) -> None:
@@ -115,11 +114,52 @@ class Writer(ExpressionWriter):
         self._no_self_reads(groups)
         lines = []
         for group in groups:
-            row, pre = self.temp("r"), []
-            value = self.code(group.expr, row, pre)
-            lines += [f"for {row} in range({self.tables.ints_of(group.target)}.shape[0]):"]
-            lines += _indent(pre + [f"{self.value(group, row)} = {value}"], 1)
+            row = self.temp("r")
+            per_row = f" // {int(np.prod(group.value_shape))}" if group.value_shape else ""
+            lines += [f"for {row} in range({self.tables.ints_of(group.target)}.shape[0]{per_row}):"]
+            lines += _indent(self.deterministic(group, row), 1)
         return lines
+
+    def deterministic(self, group, row: str) -> list[str]:
+        """Statements computing element ``row`` of a deterministic group: one value, or each
+        component of a vector or matrix value."""
+        pre: list = []
+        if not group.value_shape:
+            value = self.code(group.expr, row, pre)
+            return pre + [f"{self.value(group, row)} = {value}"]
+        width = int(np.prod(group.value_shape))
+        at = f"{self.tables.var(group.var)}[{self.tables.ints_of(group.target)}[{row} * {width} + {{}}]]"
+        expr = group.expr
+        function = getattr(expr, "function", None)
+        if function is not None and function.kind == "array":
+            if function.name not in ("sort", "rank") or len(group.value_shape) != 1:
+                raise NotCompilable(f"the function {function.name}")
+            return self._sort(expr.args[0], width, at, row) if function.name == "sort" else \
+                self._rank(expr.args[0], width, at, row)
+        e = self.temp("e")
+        value = self.code(expr, row, pre, e)
+        return [f"for {e} in range({width}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
+
+    def _sort(self, arg, width: int, at: str, row: str) -> list[str]:
+        """sort(x): x's components copied into the value's, then sorted there by insertion
+        (vectors in models are short)."""
+        e, k, held, pre = self.temp("e"), self.temp("e"), self.temp(), []
+        value = self.code(arg, row, pre, e)
+        return ([f"for {e} in range({width}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
+                + [f"for {e} in range(1, {width}):", f"    {held} = {at.format(e)}", f"    {k} = {e}",
+                   f"    while {k} > 0 and {at.format(f'{k} - 1')} > {held}:",
+                   f"        {at.format(k)} = {at.format(f'{k} - 1')}", f"        {k} -= 1",
+                   f"    {at.format(k)} = {held}"])
+
+    def _rank(self, arg, width: int, at: str, row: str) -> list[str]:
+        """rank(x): one plus the number of components below each, ties counted in order of
+        position (functions._rank's stable sort)."""
+        e, k, mine, count, pre_e, pre_k = self.temp("e"), self.temp("e"), self.temp(), self.temp(), [], []
+        value, other = self.code(arg, row, pre_e, e), self.code(arg, row, pre_k, k)
+        inner = pre_k + [f"if {other} < {mine} or ({other} == {mine} and {k} < {e}):", f"    {count} += 1.0"]
+        return ([f"for {e} in range({width}):"]
+                + _indent(pre_e + [f"{mine} = {value}", f"{count} = 1.0", f"for {k} in range({width}):"]
+                          + _indent(inner, 1) + [f"{at.format(e)} = {count}"], 1))
 
     def link_rows(self, link, rows: int) -> tuple[str, str]:
         matrix = sparse.coo_matrix((np.ones(len(link.child_rows)), (link.positions, link.child_rows)),
