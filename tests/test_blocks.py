@@ -115,12 +115,9 @@ def _grid_posterior(inverse_link, family, prior_precision):
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("statements, inverse_link, family, start", GLM_CASES)
 def test_glm_block_matches_numerical_integration(statements, inverse_link, family, start, backend):
-    """Both backends: the numba backend compiles the block (hiergraph.jit.blockcode), but
-    not yet the probit link."""
+    """Both backends: the numba backend compiles the block (hiergraph.jit.blockcode)."""
     if backend == "numba":
         pytest.importorskip("numba")
-        if inverse_link is _probit:
-            pytest.skip("the numba backend does not compile a probit block yet")
     y = BINOMIAL_Y if family == "binomial" else POISSON_Y
     model = compile_model(
         f"model {{ for (i in 1:5) {{ {statements} }}\n a ~ dnorm(0, 0.01)\n b ~ dnorm(0, 0.01) }}",

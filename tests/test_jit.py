@@ -17,7 +17,8 @@ from hiergraph.distributions import DISTRIBUTIONS  # noqa: E402
 from hiergraph.engine import compiled_sweep, default_monitors, deviance, initialise, resolve_monitor, run  # noqa: E402
 from hiergraph.errors import UsageError  # noqa: E402
 from hiergraph.functions import FUNCTIONS  # noqa: E402
-from hiergraph.jit import expressions, runner, scalar  # noqa: E402
+from hiergraph import blocks  # noqa: E402
+from hiergraph.jit import blockcode, expressions, runner, scalar  # noqa: E402
 from hiergraph.state import State  # noqa: E402
 
 from checks import assert_exact_draws  # noqa: E402
@@ -67,6 +68,19 @@ def test_log_density_kernels_match_the_registry(name):
             expected = _numpy_log_density(name, x, params)
             got = kernel(x, *params)
             assert got == pytest.approx(expected, rel=1e-11, abs=1e-12), (name, x, params, got, expected)
+
+
+@pytest.mark.parametrize("family", sorted(blockcode.FAMILY_KERNELS))
+def test_glm_kernels_match_the_block_families(family):
+    """Each GLM block child's (log likelihood, Fisher weight, score) against blocks' numpy twin,
+    far into both tails of the linear predictor."""
+    kernel = getattr(scalar, blockcode.FAMILY_KERNELS[family])
+    for eta in (-40.0, -3.0, -0.5, 0.0, 0.7, 4.0, 40.0):
+        for y, size in ((0.0, 1.0), (1.0, 1.0), (3.0, 10.0), (10.0, 10.0)):
+            with np.errstate(all="ignore"):
+                expected = [float(v) for v in getattr(blocks, f"_{family}")(np.array(eta), np.array(y), size)]
+            got = kernel(eta, y, size)
+            assert got == pytest.approx(expected, rel=1e-10, abs=1e-300), (family, eta, y, size, got, expected)
 
 
 FUNCTION_POINTS = [-3.0, -0.5, 0.0, 0.2, 0.5, 1.0, 2.5, 40.0, -800.0, math.nan]

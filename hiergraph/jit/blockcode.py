@@ -27,7 +27,8 @@ from .envelope import envelope
 from .expressions import NotCompilable, _indent
 
 # (child distribution, family) -> the scalar kernel of its terms; its size parameter
-FAMILY_KERNELS = {"normal": "glm_normal", "logit": "glm_logit", "cloglog": "glm_cloglog", "log": "glm_log"}
+FAMILY_KERNELS = {"normal": "glm_normal", "logit": "glm_logit", "probit": "glm_probit", "cloglog": "glm_cloglog",
+                  "log": "glm_log"}
 SIZED = ("dnorm", "dbin")  # children whose second parameter is the size (precision, trials)
 NEWTON_LIMIT, TOLERANCE, HALVINGS = 50, 1e-10, 30  # as blocks._Conditional.mode
 

@@ -19,12 +19,11 @@ import math
 
 import numpy as np
 
-from .scalar import kernel, lbeta, stirling_error
+from .scalar import kernel, lbeta, log_ndtr, stirling_error
 
 INF = math.inf
 LOG_HALF = math.log(0.5)
 LOG_2PI = math.log(2 * math.pi)
-SQRT2 = math.sqrt(2.0)
 EPSILON = 1e-15  # relative change at which a series or continued fraction has converged
 TINY = 1e-300  # Lentz's stand-in for a zero denominator
 TERMS = 100_000  # cap on terms: enough for shapes near 10^8; NaN arguments stop here
@@ -58,18 +57,6 @@ def log_mass(lower, upper):
     if not near > far:
         return -INF
     return near + log1mexp(far - near)
-
-
-@kernel
-def log_ndtr(z):
-    """log Phi(z); below z = -30, where erfc nears underflow, the asymptotic series
-    (Abramowitz and Stegun 26.2.12) to its fourth term (relative error under 1e-12)."""
-    if z > 0:
-        return np.log1p(-0.5 * math.erfc(z / SQRT2))
-    if z > -30:
-        return np.log(0.5 * math.erfc(-z / SQRT2))
-    w = 1.0 / (z * z)
-    return -0.5 * z * z - np.log(-z) - 0.5 * LOG_2PI + np.log1p(w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0))))
 
 
 @kernel
