@@ -397,11 +397,13 @@ class Writer(ExpressionWriter):
     def forward(self, step: ForwardStep, s: str) -> None:
         group = step.group
         name = _dist(group)
-        if group.bounds is not None:
-            raise NotCompilable(f"forward draws of {group.name}")
         row, pre = self.temp("r"), []
-        draw = self._categorical_draw(group, row, pre) if name == "dcat" else \
-            f"rv_{name}(rng, {', '.join(self.params(group, row, pre))})"
+        if group.bounds is not None:
+            draw = self.truncated_draw(group, row, pre)
+        elif name == "dcat":
+            draw = self._categorical_draw(group, row, pre)
+        else:
+            draw = f"rv_{name}(rng, {', '.join(self.params(group, row, pre))})"
         rows = self.tables.ints_of(step.rows)
         body = [f"for p in range({rows}.shape[0]):", f"    {row} = {rows}[p]"]
         body += _indent(pre + [f"{self.value(group, row)} = {draw}"], 1)

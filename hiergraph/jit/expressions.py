@@ -55,6 +55,8 @@ VALUE_TERMS = {"dpois": (), "dbin": (1,)}
 # parameters may be truncated in.
 TRUNCATABLE = ("dnorm", "dlnorm", "dt", "dlogis", "ddexp", "dgamma", "dchisqr", "dexp", "dweib", "dpar",
                "dbeta", "dunif", "dbern", "dbin", "dpois", "dnegbin")
+TRUNCATED_TRIES = 16  # draws of the whole distribution before a truncated draw inverts the tail
+BISECTIONS = 100  # halvings of the bracket: enough to pin any double in asinh space
 ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
 
 class NotCompilable(Exception):
@@ -281,17 +283,56 @@ class ExpressionWriter:
 
     def _log_mass(self, group, name: str, lower, upper, params, pre: list) -> str:
         """The log probability of a truncated node's interval under its parameters'
-        values (:mod:`hiergraph.jit.tails`): a discrete node's [L, U] is (ceil(L) - 1, floor(U)]."""
-        if name not in TRUNCATABLE:
-            raise NotCompilable(f"{group.name} ~ {name} truncated")
-        discrete = group.distribution.discrete
-        low = lower and (f"np.ceil({lower}) - 1.0" if discrete else lower)
-        high = upper and (f"np.floor({upper})" if discrete else upper)
+        values (:mod:`hiergraph.jit.tails`)."""
+        low, high = self._interval_ends(group, name, lower, upper)
         ends = [f"tails_{name}({end}, {', '.join(params)})" if end else default
                 for end, default in ((low, "BELOW"), (high, "ABOVE"))]
         mass = self.temp()
         pre.append(f"{mass} = log_mass({ends[0]}, {ends[1]})")
         return mass
+
+    def _interval_ends(self, group, name: str, lower, upper) -> tuple:
+        """Code of the ends of T(L, U) as the interval (lo, hi] the tails bound: a discrete
+        node's is (ceil(L) - 1, floor(U)]; None for a missing bound."""
+        if name not in TRUNCATABLE:
+            raise NotCompilable(f"{group.name} ~ {name} truncated")
+        discrete = group.distribution.discrete
+        return (lower and (f"np.ceil({lower}) - 1.0" if discrete else lower),
+                upper and (f"np.floor({upper})" if discrete else upper))
+
+    def truncated_draw(self, group, row: str, pre: list) -> str:
+        """Code of an exact draw of a truncated node given its parameters. Draws of the whole
+        distribution until one falls inside (exact; a few tries where the interval holds much
+        of the mass), then, if none did, the inverse of the tail on the side of the median
+        the interval's lower end is on, by bisection in asinh space
+        (``Distribution._truncated_quantile`` and ``_smallest_reaching``)."""
+        name = _dist(group)
+        params = [self._assigned(code, pre) for code in self.params(group, row, pre)]
+        lower, upper = (None if b is None else self._assigned(self.code(b, row, pre), pre) for b in group.bounds)
+        low, high = self._interval_ends(group, name, lower, upper)
+        args = ", ".join(params)
+        value, found, lo, hi, near, far, goal, mid, up, tail = (self.temp() for _ in range(10))
+        inside = " and ".join(c for c in (lower and f"{value} >= {lower}", upper and f"{value} <= {upper}") if c)
+        narrow = [f"{mid} = min(max(np.floor({mid}), {lo} + 1.0), {hi} - 1.0)"] if group.distribution.discrete else []
+        pre += [f"{found} = False", f"for _ in range({TRUNCATED_TRIES}):",
+                f"    {value} = rv_{name}(rng, {args})",
+                f"    if {inside}:", f"        {found} = True", "        break",
+                f"if not {found}:",
+                f"    {lo} = {low or '-BIGGEST'}", f"    {hi} = {high or 'BIGGEST'}",
+                f"    {tail} = {f'tails_{name}({lo}, {args})' if low else 'BELOW'}",
+                f"    {up} = {tail}[1] < LOG_HALF",
+                f"    {near}, {far} = ({tail}[1], {f'tails_{name}({hi}, {args})' if high else 'ABOVE'}[1]) if {up} "
+                f"else ({f'tails_{name}({hi}, {args})' if high else 'ABOVE'}[0], {tail}[0])",
+                f"    {goal} = {near} + np.log1p(draw_open_uniform(rng) * np.expm1({far} - {near}))",
+                f"    {goal} = -{goal} if {up} else {goal}",
+                f"    for _ in range({BISECTIONS}):",
+                f"        {mid} = np.sinh(0.5 * (np.arcsinh({lo}) + np.arcsinh({hi})))"]
+        pre += _indent(narrow + [f"if {mid} <= {lo} or {mid} >= {hi}:", "    break",
+                                 f"{tail} = tails_{name}({mid}, {args})",
+                                 f"if (-{tail}[1] if {up} else {tail}[0]) >= {goal}:",
+                                 f"    {hi} = {mid}", "else:", f"    {lo} = {mid}"], 2)
+        pre += [f"    {value} = {hi}"]
+        return value
 
     def _categorical(self, group, row: str, x: str, pre: list) -> str:
         """dcat's log probability: log w[x] - log sum(w), for weights read as a vector or as

@@ -288,6 +288,13 @@ def draw_uniform(rng):
 
 
 @kernel
+def draw_open_uniform(rng):
+    """A uniform draw in (0, 1), the midpoint of one of 2^53 equal cells: a truncated draw
+    inverts it, and 0 would put the draw on an infinite end (distributions._open_uniform)."""
+    return (np.floor(rng.random() * 9007199254740992.0) + 0.5) / 9007199254740992.0
+
+
+@kernel
 def draw_exponential(rng):
     return rng.standard_exponential()
 

@@ -28,6 +28,7 @@ EPSILON = 1e-15  # relative change at which a series or continued fraction has c
 TINY = 1e-300  # Lentz's stand-in for a zero denominator
 TERMS = 100_000  # cap on terms: enough for shapes near 10^8; NaN arguments stop here
 BELOW, ABOVE = (-INF, 0.0), (0.0, -INF)  # the tails at -inf and at +inf
+BIGGEST = 1.7976931348623157e308  # an infinite end of a bisection bracket
 
 
 @kernel
