@@ -222,17 +222,25 @@ FUNCTIONS_MODEL = """model {
   ordered[1:5] <- sort(x[])
   ranks[1:5] <- rank(x[])
   scaled[1:5] <- x[] * 2 + w[]
-  v ~ dnorm(ordered[5] - ordered[1] + ranks[2], 1)
+  v ~ dnorm(ordered[5] - ordered[1] + ranks[2] + projected[2], 1)
+  projected[1:2] <- Q[, ] %*% x[]
+  across[1:2] <- x[] %*% W[, ]
+  for (i in 1:5) { for (k in 1:2) { W[i, k] <- x[i] * k } }
+  product[1:2, 1:2] <- Q[, ] %*% W[, ]
+  flipped[1:2, 1:5] <- t(W[, ])
 }"""
 
 
 def test_compiled_deterministic_nodes_are_what_their_formulas_say():
     """Runs of different lengths, reductions, elementwise functions and vector-valued nodes
-    (sort and rank, which v's density recomputes as x moves), each checked draw by draw
-    against the formula computed here from the monitored x."""
-    model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5], "v": 3.0})
+    (sort, rank, matrix products and t, which v's density recomputes as x moves), each checked
+    draw by draw against the formula computed here from the monitored x."""
+    q = np.array([[1.0, -2.0, 0.5, 3.0, 0.0], [0.25, 1.0, -1.0, 2.0, 4.0]])
+    model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5], "v": 3.0,
+                                                 "Q": q})
     plan = model.plan(2, overrides={"x[i]": "slice"})
-    names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread", "ordered", "ranks", "scaled"]
+    names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread", "ordered", "ranks", "scaled",
+             "projected", "across", "product", "flipped"]
     draws = run(model.graph, plan, chains=2, burn=20, iterations=50, seed=5, backend="numba",
                 monitors=[resolve_monitor(model.graph, name) for name in names])
     x = np.stack([draws[f"x[{i}]"] for i in range(1, 6)], axis=-1)
@@ -240,8 +248,14 @@ def test_compiled_deterministic_nodes_are_what_their_formulas_say():
                 "shaped": 1 / (1 + np.exp(-x)) * (x >= 0) + np.abs(x) ** 1.5 - np.where(x > 0, 1, 2),
                 "ordered": np.sort(x, axis=-1), "ranks": np.argsort(np.argsort(x, axis=-1), axis=-1) + 1.0,
                 "scaled": 2 * x + np.arange(1, 6.0)}
+    w = x[..., :, None] * np.array([1.0, 2.0])
+    expected.update({"projected": x @ q.T, "across": np.einsum("...i,...ik->...k", x, w)})
+    product = np.stack([draws[f"product[{i},{k}]"] for i in (1, 2) for k in (1, 2)], axis=-1)
+    np.testing.assert_allclose(product, (q @ w).reshape(*x.shape[:-1], 4), rtol=1e-12)
+    flipped = np.stack([draws[f"flipped[{k},{i}]"] for i in range(1, 6) for k in (1, 2)], axis=-1)
+    np.testing.assert_allclose(flipped, w.reshape(*x.shape[:-1], 10), rtol=1e-12)
     for name, values in expected.items():
-        got = np.stack([draws[f"{name}[{i}]"] for i in range(1, 6)], axis=-1)
+        got = np.stack([draws[f"{name}[{i}]"] for i in range(1, values.shape[-1] + 1)], axis=-1)
         np.testing.assert_allclose(got, values, rtol=1e-12)
     np.testing.assert_allclose(draws["centre"], x.mean(axis=-1), rtol=1e-12)
     np.testing.assert_allclose(draws["weighted"], x @ np.arange(1, 6.0), rtol=1e-12)

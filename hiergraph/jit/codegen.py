@@ -132,6 +132,10 @@ class Writer(ExpressionWriter):
         expr = group.expr
         function = getattr(expr, "function", None)
         if function is not None and function.kind == "array":
+            if function.name == "%*%":
+                return self._matrix_product(expr.args, width, at, row)
+            if function.name == "t" and len(group.value_shape) == 2:
+                return self._transpose(expr.args[0], group.value_shape, at, row)
             if function.name not in ("sort", "rank") or len(group.value_shape) != 1:
                 raise NotCompilable(f"the function {function.name}")
             return self._sort(expr.args[0], width, at, row) if function.name == "sort" else \
@@ -139,6 +143,27 @@ class Writer(ExpressionWriter):
         e = self.temp("e")
         value = self.code(expr, row, pre, e)
         return [f"for {e} in range({width}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
+
+    def _matrix_product(self, args, width: int, at: str, row: str) -> list[str]:
+        """a %*% b with a vector or matrix result: component (i, c) of the value (row-major)
+        sums a[i, j] b[j, c] over j; a vector on the left is one row, on the right one column."""
+        left, right = (arg.shape for arg in args)
+        if left is None or right is None:
+            raise NotCompilable("%*% of runs of different lengths")
+        inner, columns = left[-1], (right[1] if len(right) == 2 else 1)
+        e, j, total, pre = self.temp("e"), self.temp("j"), self.temp(), []
+        i, c = f"({e} // {columns})", f"({e} % {columns})"
+        a = self.code(args[0], row, pre, f"{i} * {inner} + {j}" if len(left) == 2 else j)
+        b = self.code(args[1], row, pre, f"{j} * {columns} + {c}" if len(right) == 2 else j)
+        return ([f"for {e} in range({width}):", f"    {total} = 0.0", f"    for {j} in range({inner}):"]
+                + _indent(pre + [f"{total} += {a} * {b}"], 2) + [f"    {at.format(e)} = {total}"])
+
+    def _transpose(self, arg, shape, at: str, row: str) -> list[str]:
+        """t(x): component (i, j) of the value is x[j, i]."""
+        rows, columns = shape
+        e, pre = self.temp("e"), []
+        value = self.code(arg, row, pre, f"({e} % {columns}) * {rows} + {e} // {columns}")
+        return [f"for {e} in range({rows * columns}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
 
     def _sort(self, arg, width: int, at: str, row: str) -> list[str]:
         """sort(x): x's components copied into the value's, then sorted there by insertion
