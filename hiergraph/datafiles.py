@@ -142,10 +142,13 @@ def _offset_span(source: Source, start: int, end: int | None = None) -> Span:
     return Span(source, line, column, line, column + end - start)
 
 
-def _shown(text: str, limit: int = 24) -> str:
-    """A token quoted for a message, shortened when it is a long run of numbers."""
+def _shown(text: str, limit: int = 24, start: bool = False) -> str:
+    """A token quoted for a message, shortened when it is a long run of numbers: to its end
+    where it precedes the error, to its ``start`` where the error is the token."""
     text = " ".join(text.split())
-    return f"'{text}'" if len(text) <= limit else f"'...{text[-limit:]}'"
+    if len(text) <= limit:
+        return f"'{text}'"
+    return f"'{text[:limit]}...'" if start else f"'...{text[-limit:]}'"
 
 
 # ---- R syntax: R dump and the BUGS list format ---------------------------------------------
@@ -226,7 +229,7 @@ def _syntax_error(source: Source, error: UnexpectedInput, expected: set[str], pr
 
 
 def _describe_found(token) -> str:
-    return "the end of the line" if token.type == "_NL" else _shown(token)
+    return "the end of the line" if token.type == "_NL" else _shown(token, start=True)
 
 
 # How each terminal is named in "expected ..." messages, in the order they are listed;

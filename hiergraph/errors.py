@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+EXCERPT_WIDTH = 100  # characters of a source line quoted under an error
+
+
 @dataclass(frozen=True)
 class Source:
     """A named text that spans point into (a model file, a data file, a string)."""
@@ -44,13 +47,21 @@ class Span:
         return f"{self.source.name}:{self.line}:{self.column}"
 
     def excerpt(self) -> str:
-        """The source line with a caret (or a run of carets) under the span."""
+        """The source line with a caret (or a run of carets) under the span. A long line (data
+        files often hold a whole vector on one) is cut to the part around the span."""
         text = self.source.line_text(self.line).expandtabs(1)
         width = 1
         if self.end_line == self.line and self.end_column and self.end_column > self.column:
             width = self.end_column - self.column
+        start = self.column - 1
+        if len(text) > EXCERPT_WIDTH:
+            width = min(width, EXCERPT_WIDTH // 2)
+            first = max(0, min(start - EXCERPT_WIDTH // 3, len(text) - EXCERPT_WIDTH))
+            before, after = ("..." if first > 0 else ""), ("..." if first + EXCERPT_WIDTH < len(text) else "")
+            text = before + text[first:first + EXCERPT_WIDTH] + after
+            start += len(before) - first
         gutter = f"{self.line:>5} | "
-        caret = " " * (len(gutter) - 2) + "| " + " " * (self.column - 1) + "^" * width
+        caret = " " * (len(gutter) - 2) + "| " + " " * start + "^" * width
         return f"{gutter}{text}\n{caret}"
 
 

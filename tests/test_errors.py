@@ -257,6 +257,28 @@ def test_data_file_that_does_not_parse(tmp_path):
     assert "^" in message.splitlines()[2]
 
 
+@pytest.mark.parametrize("where", [3, 200, 397], ids=["start", "middle", "end"])
+def test_an_error_on_a_long_line_quotes_the_part_around_it(tmp_path, where):
+    """A data file with a whole vector on one line: the quote is cut to the place, and the
+    token the error is at is shown from its start."""
+    values = [f"{v}.25" for v in range(400)]
+    values[where] = "7x"
+    line = f"y <- c({', '.join(values)})"
+    message = error_of(DataFileError, tmp_path, "model {\n  y[1] ~ dnorm(0, 1)\n}\n", line + "\n")
+    column = line.index("7x") + 2
+    assert_points_at(message, tmp_path / "data.R", 1, column, "x")
+    assert all(len(text) < 120 for text in message.splitlines()[1:3])
+
+
+def test_a_syntax_error_shows_the_start_of_the_run_of_numbers_it_is_at(tmp_path):
+    line = "y <- c(0.5+" + ", ".join(f"{v}.25" for v in range(40)) + ")"
+    message = error_of(DataFileError, tmp_path, "model {\n  y[1] ~ dnorm(0, 1)\n}\n", line + "\n")
+    assert "after '0.5', found '+0.25, 1.25, 2.25, 3.25,...'" in message
+    head, quoted, carets = message.splitlines()[:3]
+    assert head.startswith(f"{tmp_path / 'data.R'}:1:11: error: ")
+    assert quoted[carets.index("^"):].startswith("+0.25, 1.25")
+
+
 def test_unused_names_are_warnings_not_errors(tmp_path):
     model = compile_files(tmp_path, "model {\n  y ~ dnorm(mu, 1)\n  mu ~ dnorm(0, 1)\n}\n",
                           '"y" <- 1\n"z" <- 3\n', '"mu" <- 0\n"tau" <- 1\n')
