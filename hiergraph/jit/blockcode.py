@@ -262,7 +262,6 @@ class BlockCode:
         z, stretch = memory(d, 0.0), memory(parts.count, 1.0)
         here, there, q_here, q_there = (memory(parts.count, 0.0) for _ in range(4))
         accepted, counters = memory(parts.count, 0.0), memory(2, 0.0)  # counters: updates, follow?
-        followers = [f"step_{w.step_name(f)}(V, I, F, A, rng, adapting)" for f in step.followers]
         body = self.setup() + [
             "for j in range(d):",
             f"    {beta}[j] = {mode}[j] if np.isfinite({mode}[j]) else {self.current}[j]",
@@ -318,7 +317,7 @@ class BlockCode:
             f"        {counters}[1] = 0.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"elif {counters}[1] == 0.0 and {counters}[0] > 0:",
             f"    {counters}[1] = 1.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
-            f"if {counters}[1] != 2.0:"] + _indent(followers or ["pass"], 1)
+            f"return {counters}[1] != 2.0"]  # whether the followers run (Writer.invoke)
         w.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 
 

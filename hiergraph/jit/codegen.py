@@ -234,6 +234,16 @@ class Writer(ExpressionWriter):
                 f"    total += normaliser_{family}(a1, b1) - normaliser_{family}(a0, b0)",
                 "else:"] + _indent(pre + [f"total += {density}"], 1)
 
+    def invoke(self, step) -> list[str]:
+        """The statements that run a step: a GLM block's followers are called here, by its
+        caller, when the block's step says they run, rather than from inside the block's
+        function, where numba would optimise their machine code once more."""
+        call = f"step_{self.step_name(step)}(V, I, F, A, rng, adapting)"
+        followers = getattr(step, "followers", [])
+        if not followers:
+            return [call]
+        return [f"if {call}:"] + _indent([line for f in followers for line in self.invoke(f)], 1)
+
     def step_name(self, step) -> str:
         if id(step) not in self.step_names:
             self.step_names[id(step)] = str(len(self.step_names))
@@ -466,8 +476,7 @@ class Writer(ExpressionWriter):
 
     def module(self) -> None:
         """Every function of the run, the steps' and ``deviance``, ``record`` and ``sweeps``."""
-        calls = [f"step_{self.step_name(step)}(V, I, F, A, rng, adapting)"
-                 for step in self.plan.steps + self.plan.forward]
+        calls = [line for step in self.plan.steps + self.plan.forward for line in self.invoke(step)]
         self.deviance()
         self.function("def record(V, I, F, A, positions, out, k):", [
             "for j in range(positions.shape[0]):",
