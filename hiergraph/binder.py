@@ -686,8 +686,8 @@ class _Binder:
                           f" but '{_target_text(u.flat)}' here holds "
                           f"{'a single value' if not block else 'shape ' + self._shape_text(block)}",
                           statement.span)
-            bounds = None
-            if statement.bounds is not None:
+            bounds = None  # T(,) bounds nothing: as JAGS, the node is not truncated
+            if statement.bounds is not None and (statement.bounds.lower, statement.bounds.upper) != (None, None):
                 bounds = tuple(None if b is None else self._bind(b, u.table, u.n)
                                for b in (statement.bounds.lower, statement.bounds.upper))
                 for b, text in zip(bounds, (statement.bounds.lower, statement.bounds.upper)):

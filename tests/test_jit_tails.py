@@ -178,3 +178,14 @@ def test_compiled_forward_draws_of_truncated_nodes():
     n = counts.sum()
     assert n == draws["c"].size
     assert np.all(np.abs(counts / n - pmf) < 4 * np.sqrt(pmf * (1 - pmf) / n))
+
+
+def test_empty_truncation_bounds_nothing():
+    """T(,) names no bound: the nodes are not truncated (it once gave the compiled code an
+    empty condition), and mu's posterior is the untruncated normal, mean 0.25, precision 2."""
+    model = compile_model("model { y ~ dnorm(mu, 1) T(,)\n mu ~ dnorm(0, 1) T(,) }", data={"y": 0.5})
+    assert all(group.bounds is None for group in model.graph.groups)
+    plan = model.plan(2)
+    draws = run(model.graph, plan, chains=2, burn=100, iterations=3000, seed=4, backend="numba",
+                monitors=[resolve_monitor(model.graph, "mu")])
+    assert_mcmc_moments(draws["mu"], 0.25, 0.5)
