@@ -311,7 +311,7 @@ class ExpressionWriter:
         lower, upper = (None if b is None else self._assigned(self.code(b, row, pre), pre) for b in group.bounds)
         low, high = self._interval_ends(group, name, lower, upper)
         args = ", ".join(params)
-        value, found, lo, hi, near, far, goal, mid, up, tail = (self.temp() for _ in range(10))
+        value, found, lo, hi, near, far, goal, mid, up, tail, top = (self.temp() for _ in range(11))
         inside = " and ".join(c for c in (lower and f"{value} >= {lower}", upper and f"{value} <= {upper}") if c)
         narrow = [f"{mid} = min(max(np.floor({mid}), {lo} + 1.0), {hi} - 1.0)"] if group.distribution.discrete else []
         pre += [f"{found} = False", f"for _ in range({TRUNCATED_TRIES}):",
@@ -320,9 +320,9 @@ class ExpressionWriter:
                 f"if not {found}:",
                 f"    {lo} = {low or '-BIGGEST'}", f"    {hi} = {high or 'BIGGEST'}",
                 f"    {tail} = {f'tails_{name}({lo}, {args})' if low else 'BELOW'}",
+                f"    {top} = {f'tails_{name}({hi}, {args})' if high else 'ABOVE'}",
                 f"    {up} = {tail}[1] < LOG_HALF",
-                f"    {near}, {far} = ({tail}[1], {f'tails_{name}({hi}, {args})' if high else 'ABOVE'}[1]) if {up} "
-                f"else ({f'tails_{name}({hi}, {args})' if high else 'ABOVE'}[0], {tail}[0])",
+                f"    {near}, {far} = ({tail}[1], {top}[1]) if {up} else ({top}[0], {tail}[0])",
                 f"    {goal} = {near} + np.log1p(draw_open_uniform(rng) * np.expm1({far} - {near}))",
                 f"    {goal} = -{goal} if {up} else {goal}",
                 f"    for _ in range({BISECTIONS}):",
