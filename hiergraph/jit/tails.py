@@ -26,7 +26,9 @@ LOG_HALF = math.log(0.5)
 LOG_2PI = math.log(2 * math.pi)
 EPSILON = 1e-15  # relative change at which a series or continued fraction has converged
 TINY = 1e-300  # Lentz's stand-in for a zero denominator
-TERMS = 100_000  # cap on terms: enough for shapes near 10^8; NaN arguments stop here
+# Cap on terms: enough to converge for shapes near 10^8 (where the beta prefactor's large
+# terms leave about 1e-8 relative precision); NaN arguments stop here.
+TERMS = 100_000
 BELOW, ABOVE = (-INF, 0.0), (0.0, -INF)  # the tails at -inf and at +inf
 BIGGEST = 1.7976931348623157e308  # an infinite end of a bisection bracket
 
