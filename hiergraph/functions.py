@@ -131,6 +131,22 @@ def _same_shape(shapes):
     return shapes[0]
 
 
+def _inverse(args, ranks):
+    """The inverse of each matrix; NaN for a singular one, as the numba backend's."""
+    matrices = np.asarray(args[0], dtype=float)
+    try:
+        return np.linalg.inv(matrices)
+    except np.linalg.LinAlgError:
+        flat = matrices.reshape((-1,) + matrices.shape[-2:])
+        out = np.full(flat.shape, np.nan)
+        for k, matrix in enumerate(flat):
+            try:
+                out[k] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                pass
+        return out.reshape(matrices.shape)
+
+
 def _logdet(args, ranks):
     sign, value = np.linalg.slogdet(args[0])
     return np.where(sign > 0, value, np.nan)
@@ -195,7 +211,7 @@ _ARRAY = [
     Function("inprod", 2, 2, "array", _inprod, lambda shapes: (), scale=frozenset({0, 1})),
     Function("sort", 1, 1, "array", lambda args, ranks: np.sort(args[0], axis=-1), _same_shape),
     Function("rank", 1, 1, "array", _rank, _same_shape),
-    Function("inverse", 1, 1, "array", lambda args, ranks: np.linalg.inv(args[0]), _same_shape),
+    Function("inverse", 1, 1, "array", _inverse, _same_shape),
     Function("logdet", 1, 1, "array", _logdet, lambda shapes: ()),
     Function("t", 1, 1, "array", lambda args, ranks: np.swapaxes(args[0], -1, -2),
              lambda shapes: tuple(reversed(shapes[0]))),

@@ -228,19 +228,28 @@ FUNCTIONS_MODEL = """model {
   for (i in 1:5) { for (k in 1:2) { W[i, k] <- x[i] * k } }
   product[1:2, 1:2] <- Q[, ] %*% W[, ]
   flipped[1:2, 1:5] <- t(W[, ])
+  for (i in 1:3) { for (j in 1:3) { S[i, j] <- equals(i, j) * (exp(x[i]) + 1) + 0.3 * x[i] * x[j] } }
+  inverted[1:3, 1:3] <- inverse(S[, ])
+  spread3 <- logdet(S[, ])
+  P[1, 1] <- 0
+  P[1, 2] <- 1 + x[1] * x[1]
+  P[2, 1] <- x[3] + 0.5
+  P[2, 2] <- x[2]
+  pivoted[1:2, 1:2] <- inverse(P[, ])
+  signed <- logdet(P[, ])
 }"""
 
 
 def test_compiled_deterministic_nodes_are_what_their_formulas_say():
     """Runs of different lengths, reductions, elementwise functions and vector-valued nodes
-    (sort, rank, matrix products and t, which v's density recomputes as x moves), each checked
+    (sort, rank, matrix products, t, inverse and logdet, which v's density recomputes as x moves), each checked
     draw by draw against the formula computed here from the monitored x."""
     q = np.array([[1.0, -2.0, 0.5, 3.0, 0.0], [0.25, 1.0, -1.0, 2.0, 4.0]])
     model = compile_model(FUNCTIONS_MODEL, data={"y": [0.5, -1.0, 2.0, 0.1, -0.3], "w": [1, 2, 3, 4, 5], "v": 3.0,
                                                  "Q": q})
     plan = model.plan(2, overrides={"x[i]": "slice"})
     names = ["x", "running", "shaped", "centre", "weighted", "largest", "spread", "ordered", "ranks", "scaled",
-             "projected", "across", "product", "flipped"]
+             "projected", "across", "product", "flipped", "inverted", "spread3", "pivoted", "signed"]
     draws = run(model.graph, plan, chains=2, burn=20, iterations=50, seed=5, backend="numba",
                 monitors=[resolve_monitor(model.graph, name) for name in names])
     x = np.stack([draws[f"x[{i}]"] for i in range(1, 6)], axis=-1)
@@ -254,6 +263,17 @@ def test_compiled_deterministic_nodes_are_what_their_formulas_say():
     np.testing.assert_allclose(product, (q @ w).reshape(*x.shape[:-1], 4), rtol=1e-12)
     flipped = np.stack([draws[f"flipped[{k},{i}]"] for i in range(1, 6) for k in (1, 2)], axis=-1)
     np.testing.assert_allclose(flipped, w.reshape(*x.shape[:-1], 10), rtol=1e-12)
+    three = x[..., :3]
+    s = np.eye(3) * (np.exp(three)[..., None] + 1) + 0.3 * three[..., :, None] * three[..., None, :]
+    p = np.zeros(x.shape[:-1] + (2, 2))
+    p[..., 0, 1], p[..., 1, 0], p[..., 1, 1] = 1 + x[..., 0] ** 2, x[..., 2] + 0.5, x[..., 1]
+    for name, matrix, side in (("inverted", s, 3), ("pivoted", p, 2)):
+        got = np.stack([draws[f"{name}[{i},{j}]"] for i in range(1, side + 1) for j in range(1, side + 1)], axis=-1)
+        np.testing.assert_allclose(got, np.linalg.inv(matrix).reshape(got.shape), rtol=1e-10, atol=1e-12, err_msg=name)
+    for name, matrix in (("spread3", s), ("signed", p)):
+        sign, value = np.linalg.slogdet(matrix)
+        np.testing.assert_allclose(draws[name], np.where(sign > 0, value, np.nan), rtol=1e-10, equal_nan=True)
+    assert np.isnan(draws["signed"]).any() and not np.isnan(draws["signed"]).all()  # both signs of det P
     for name, values in expected.items():
         got = np.stack([draws[f"{name}[{i}]"] for i in range(1, values.shape[-1] + 1)], axis=-1)
         np.testing.assert_allclose(got, values, rtol=1e-12)
@@ -262,6 +282,18 @@ def test_compiled_deterministic_nodes_are_what_their_formulas_say():
     np.testing.assert_allclose(draws["largest"], x.max(axis=-1), rtol=1e-12)
     np.testing.assert_allclose(draws["spread"], np.exp(x[..., 1:4]).prod(axis=-1), rtol=1e-12)
     assert x.std() > 0.3  # the chains moved
+
+
+def test_a_singular_matrix_has_a_nan_inverse_in_both_engines():
+    """Rather than an error from numpy's inv in the middle of a run (the numpy engine) or
+    meaningless numbers (the compiled elimination): NaN, as for a logdet of a matrix that
+    is not positive definite."""
+    singular, regular = np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[2.0, 0.0], [0.0, 4.0]])
+    inverses = FUNCTIONS["inverse"].compute([np.stack([singular, regular])], (2,))
+    assert np.isnan(inverses[0]).all() and np.allclose(inverses[1], np.diag([0.5, 0.25]))
+    out = np.zeros(4)
+    scalar.invert(singular.ravel().copy(), out, 2)
+    assert np.isnan(out).all()
 
 
 BONES_LIKE = """model {

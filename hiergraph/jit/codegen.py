@@ -136,6 +136,8 @@ class Writer(ExpressionWriter):
                 return self._matrix_product(expr.args, width, at, row)
             if function.name == "t" and len(group.value_shape) == 2:
                 return self._transpose(expr.args[0], group.value_shape, at, row)
+            if function.name == "inverse":
+                return self._inverse(expr.args[0], width, at, row)
             if function.name not in ("sort", "rank") or len(group.value_shape) != 1:
                 raise NotCompilable(f"the function {function.name}")
             return self._sort(expr.args[0], width, at, row) if function.name == "sort" else \
@@ -164,6 +166,16 @@ class Writer(ExpressionWriter):
         e, pre = self.temp("e"), []
         value = self.code(arg, row, pre, f"({e} % {columns}) * {rows} + {e} // {columns}")
         return [f"for {e} in range({rows * columns}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
+
+    def _inverse(self, arg, width: int, at: str, row: str) -> list[str]:
+        """inverse(x): x gathered into scratch memory and inverted there (scalar.invert)."""
+        matrix, inverse = self.tables.memory_of(width, 0.0), self.tables.memory_of(width, 0.0)
+        e, pre = self.temp("e"), []
+        value = self.code(arg, row, pre, e)
+        side = int(round(width ** 0.5))
+        return ([f"for {e} in range({width}):"] + _indent(pre + [f"{matrix}[{e}] = {value}"], 1)
+                + [f"invert(whole({matrix}), whole({inverse}), {side})",
+                   f"for {e} in range({width}):", f"    {at.format(e)} = {inverse}[{e}]"])
 
     def _sort(self, arg, width: int, at: str, row: str) -> list[str]:
         """sort(x): x's components copied into the value's, then sorted there by insertion

@@ -180,6 +180,8 @@ class ExpressionWriter:
         function = expr.function
         if function.kind == "reduction" or function.name == "inprod":
             return self._reduction(expr, row, pre)
+        if function.name == "logdet" and expr.args[0].shape is not None:
+            return self._log_determinant(expr.args[0], row, pre)
         if function.kind != "elementwise" or function.name not in FUNCTION_KERNELS:
             raise NotCompilable(f"the function {function.name}")
         shapes = {a.shape for a in expr.args if a.shape not in ((), None)}
@@ -187,6 +189,14 @@ class ExpressionWriter:
             raise NotCompilable(f"{function.name} of values of different shapes")
         args = [self.code(a, row, pre, None if a.shape == () else elem) for a in expr.args]
         return FUNCTION_KERNELS[function.name].format(*args)
+
+    def _log_determinant(self, arg, row: str, pre: list) -> str:
+        """logdet(x): x gathered into scratch memory and factored there (scalar.log_determinant)."""
+        side = arg.shape[0]
+        matrix, e, inner = self.tables.memory_of(side * side, 0.0), self.temp("e"), []
+        value = self.code(arg, row, inner, e)
+        pre += [f"for {e} in range({side * side}):"] + _indent(inner + [f"{matrix}[{e}] = {value}"], 1)
+        return f"log_determinant(whole({matrix}), {side})"
 
     def runs(self, operands, row: str) -> tuple[str, str, bool]:
         """Code of where the values a reduction runs over start and how many there are, and

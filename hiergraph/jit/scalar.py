@@ -469,6 +469,64 @@ def gaussian_draw(h, first, start, order, b, z, out):
     return True
 
 
+# -- small dense matrices, row-major in a flat array: inverse() and logdet() ----------------------
+
+@kernel
+def invert(m, out, n):
+    """``out`` = the inverse of the n x n matrix ``m`` (which is overwritten), by Gauss-Jordan
+    elimination with partial pivoting; NaN throughout if it is singular."""
+    for i in range(n * n):
+        out[i] = 1.0 if i // n == i % n else 0.0
+    for c in range(n):
+        pivot = c
+        for r in range(c + 1, n):
+            if abs(m[r * n + c]) > abs(m[pivot * n + c]):
+                pivot = r
+        if not m[pivot * n + c] != 0:
+            for i in range(n * n):
+                out[i] = np.nan
+            return
+        for j in range(n):
+            m[c * n + j], m[pivot * n + j] = m[pivot * n + j], m[c * n + j]
+            out[c * n + j], out[pivot * n + j] = out[pivot * n + j], out[c * n + j]
+        scale = 1.0 / m[c * n + c]
+        for j in range(n):
+            m[c * n + j] *= scale
+            out[c * n + j] *= scale
+        for r in range(n):
+            factor = m[r * n + c]
+            if r != c and factor != 0:
+                for j in range(n):
+                    m[r * n + j] -= factor * m[c * n + j]
+                    out[r * n + j] -= factor * out[c * n + j]
+
+
+@kernel
+def log_determinant(m, n):
+    """log det of the n x n matrix ``m`` (overwritten) by LU with partial pivoting; NaN where
+    the determinant is not positive, as ``functions._logdet``."""
+    total, sign = 0.0, 1.0
+    for c in range(n):
+        pivot = c
+        for r in range(c + 1, n):
+            if abs(m[r * n + c]) > abs(m[pivot * n + c]):
+                pivot = r
+        if not m[pivot * n + c] != 0:
+            return np.nan
+        if pivot != c:
+            sign = -sign
+            for j in range(n):
+                m[c * n + j], m[pivot * n + j] = m[pivot * n + j], m[c * n + j]
+        head = m[c * n + c]
+        sign = -sign if head < 0 else sign
+        total += math.log(abs(head))
+        for r in range(c + 1, n):
+            factor = m[r * n + c] / head
+            for j in range(c, n):
+                m[r * n + j] -= factor * m[c * n + j]
+    return total if sign > 0 else np.nan
+
+
 # -- GLM children of a block: (log likelihood, Fisher weight, score) at the linear predictor ----
 # (hiergraph.blocks: _normal, _logit, _probit, _cloglog, _log)
 
