@@ -472,23 +472,35 @@ def gaussian_draw(h, first, start, order, b, z, out):
 # -- small dense matrices, row-major in a flat array: inverse() and logdet() ----------------------
 
 @kernel
+def pivot_into_place(m, n, c):
+    """Partial pivoting for column ``c``: the row from ``c`` down with the largest entry
+    there is swapped into row ``c``; returns that row's former index."""
+    pivot = c
+    for r in range(c + 1, n):
+        if abs(m[r * n + c]) > abs(m[pivot * n + c]):
+            pivot = r
+    swap_rows(m, n, c, pivot)
+    return pivot
+
+
+@kernel
+def swap_rows(m, n, a, b):
+    for j in range(n):
+        m[a * n + j], m[b * n + j] = m[b * n + j], m[a * n + j]
+
+
+@kernel
 def invert(m, out, n):
     """``out`` = the inverse of the n x n matrix ``m`` (which is overwritten), by Gauss-Jordan
     elimination with partial pivoting; NaN throughout if it is singular."""
     for i in range(n * n):
         out[i] = 1.0 if i // n == i % n else 0.0
     for c in range(n):
-        pivot = c
-        for r in range(c + 1, n):
-            if abs(m[r * n + c]) > abs(m[pivot * n + c]):
-                pivot = r
-        if not m[pivot * n + c] != 0:
+        swap_rows(out, n, c, pivot_into_place(m, n, c))
+        if not m[c * n + c] != 0:
             for i in range(n * n):
                 out[i] = np.nan
             return
-        for j in range(n):
-            m[c * n + j], m[pivot * n + j] = m[pivot * n + j], m[c * n + j]
-            out[c * n + j], out[pivot * n + j] = out[pivot * n + j], out[c * n + j]
         scale = 1.0 / m[c * n + c]
         for j in range(n):
             m[c * n + j] *= scale
@@ -507,17 +519,11 @@ def log_determinant(m, n):
     the determinant is not positive, as ``functions._logdet``."""
     total, sign = 0.0, 1.0
     for c in range(n):
-        pivot = c
-        for r in range(c + 1, n):
-            if abs(m[r * n + c]) > abs(m[pivot * n + c]):
-                pivot = r
-        if not m[pivot * n + c] != 0:
-            return np.nan
-        if pivot != c:
+        if pivot_into_place(m, n, c) != c:
             sign = -sign
-            for j in range(n):
-                m[c * n + j], m[pivot * n + j] = m[pivot * n + j], m[c * n + j]
         head = m[c * n + c]
+        if not head != 0:
+            return np.nan
         sign = -sign if head < 0 else sign
         total += math.log(abs(head))
         for r in range(c + 1, n):
