@@ -31,8 +31,9 @@ from scipy import special
 
 _INF = np.inf
 _LOG_HALF = np.log(0.5)
-# Halvings of the bracket in _smallest_reaching: enough to pin any double in asinh space.
-_BISECTIONS = 100
+# Halvings of the bracket in _smallest_reaching and in the compiled truncated draw: enough to
+# pin any double in asinh space.
+BISECTIONS = 100
 
 
 class DistributionError(ValueError):
@@ -293,7 +294,7 @@ def _smallest_reaching(rising, target, lo, hi, discrete: bool) -> np.ndarray:
     big = np.finfo(float).max
     lo, hi, target = (np.array(a, dtype=float) for a in
                       np.broadcast_arrays(np.clip(lo, -big, big), np.clip(hi, -big, big), target))
-    for _ in range(_BISECTIONS):
+    for _ in range(BISECTIONS):
         mid = np.sinh((np.arcsinh(lo) + np.arcsinh(hi)) / 2)
         if discrete:
             mid = np.minimum(np.maximum(np.floor(mid), lo + 1), hi - 1)

@@ -137,7 +137,7 @@ class Writer(ExpressionWriter):
             if function.name == "t" and len(group.value_shape) == 2:
                 return self._transpose(expr.args[0], group.value_shape, at, row)
             if function.name == "inverse":
-                return self._inverse(expr.args[0], width, at, row)
+                return self._inverse(expr.args[0], group.value_shape, at, row)
             if function.name not in ("sort", "rank") or len(group.value_shape) != 1:
                 raise NotCompilable(f"the function {function.name}")
             return self._sort(expr.args[0], width, at, row) if function.name == "sort" else \
@@ -167,12 +167,12 @@ class Writer(ExpressionWriter):
         value = self.code(arg, row, pre, f"({e} % {columns}) * {rows} + {e} // {columns}")
         return [f"for {e} in range({rows * columns}):"] + _indent(pre + [f"{at.format(e)} = {value}"], 1)
 
-    def _inverse(self, arg, width: int, at: str, row: str) -> list[str]:
+    def _inverse(self, arg, shape, at: str, row: str) -> list[str]:
         """inverse(x): x gathered into scratch memory and inverted there (scalar.invert)."""
+        side, width = shape[0], shape[0] * shape[1]
         matrix, inverse = self.tables.memory_of(width, 0.0), self.tables.memory_of(width, 0.0)
         e, pre = self.temp("e"), []
         value = self.code(arg, row, pre, e)
-        side = int(round(width ** 0.5))
         return ([f"for {e} in range({width}):"] + _indent(pre + [f"{matrix}[{e}] = {value}"], 1)
                 + [f"invert(whole({matrix}), whole({inverse}), {side})",
                    f"for {e} in range({width}):", f"    {at.format(e)} = {inverse}[{e}]"])

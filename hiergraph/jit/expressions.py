@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..distributions import BISECTIONS
 from ..evaluator import Const, Ragged, Ref, nodes, refs
 from ..linearity import fixed_by_data
 
@@ -56,7 +57,6 @@ VALUE_TERMS = {"dpois": (), "dbin": (1,)}
 TRUNCATABLE = ("dnorm", "dlnorm", "dt", "dlogis", "ddexp", "dgamma", "dchisqr", "dexp", "dweib", "dpar",
                "dbeta", "dunif", "dbern", "dbin", "dpois", "dnegbin")
 TRUNCATED_TRIES = 16  # draws of the whole distribution before a truncated draw inverts the tail
-BISECTIONS = 100  # halvings of the bracket: enough to pin any double in asinh space
 ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
 
 class NotCompilable(Exception):

@@ -74,6 +74,15 @@ def log_gamma_front(a, x):
 
 
 @kernel
+def lentz(numerator, denominator, c, d):
+    """One term of a continued fraction by the modified Lentz method: the new (C, 1/D),
+    a zero denominator replaced by TINY; the fraction's value is multiplied by their product."""
+    d = denominator + numerator * d
+    c = denominator + numerator / c
+    return (TINY if abs(c) < TINY else c), 1.0 / (TINY if abs(d) < TINY else d)
+
+
+@kernel
 def gamma_tails(a, x):
     """(log P(a, x), log Q(a, x)), the regularised incomplete gamma functions: the power
     series of P below x = a + 1, the continued fraction of Q above it."""
@@ -95,17 +104,11 @@ def gamma_tails(a, x):
         log_p = log_front + np.log(total)
         return log_p, log1mexp(log_p)
     b = x + 1.0 - a
-    c = 1.0 / TINY
-    d = 1.0 / b
+    c, d = 1.0 / TINY, 1.0 / b
     h = d
     for i in range(1, TERMS):
-        step = -i * (i - a)
         b += 2.0
-        d = step * d + b
-        d = TINY if abs(d) < TINY else d
-        c = b + step / c
-        c = TINY if abs(c) < TINY else c
-        d = 1.0 / d
+        c, d = lentz(-i * (i - a), b, c, d)
         h *= d * c
         if abs(d * c - 1.0) < EPSILON:
             break
@@ -124,10 +127,7 @@ def beta_fraction(a, b, x):
     for m in range(1, TERMS):
         for step in (m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
                      -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))):
-            d = 1.0 + step * d
-            d = 1.0 / (TINY if abs(d) < TINY else d)
-            c = 1.0 + step / c
-            c = TINY if abs(c) < TINY else c
+            c, d = lentz(step, 1.0, c, d)
             h *= d * c
         if abs(d * c - 1.0) < EPSILON:
             break
