@@ -37,15 +37,18 @@ class BlockCode:
     """Writes one block step's functions through a :class:`hiergraph.jit.codegen.Writer`."""
 
     def __init__(self, writer, step: BlockStep, s: str):
-        if any(m.width != 1 for m in step.members) or any(link.width != 1 for link in step.links):
-            raise NotCompilable(f"the {step.name} sampler of {step.group.name} (vector nodes)")
+        if not step.exact and any(link.width != 1 for link in step.links):
+            raise NotCompilable(f"the {step.name} sampler of {step.group.name} (dmnorm children)")
         for link in step.links:
             if link.predictor.family.name not in FAMILY_KERNELS:
                 raise NotCompilable(f"the {step.name} sampler of {step.group.name} "
                                     f"({link.predictor.family.name} link)")
         self.writer, self.tables, self.step, self.s = writer, writer.tables, step, s
         pattern = sparse.csr_matrix(step.pattern)
-        self.layout = layout = envelope(pattern)
+        # the prior precision: one entry per scalar member, a width x width block per dmnorm node
+        prior_row, prior_column = (np.concatenate(e) for e in zip(*(m.prior_entries for m in step.members)))
+        prior_blocks = sparse.coo_matrix((np.ones(len(prior_row)), (prior_row, prior_column)), shape=(step.size,) * 2)
+        self.layout = layout = envelope(sparse.vstack([pattern, prior_blocks]))
         position = layout.position
         # Each row's entries in envelope order, so that the pairs of a row's entries in the
         # lower triangle are each entry with those before it.
@@ -56,11 +59,17 @@ class BlockCode:
         self.current, self.probe, self.drawn = memory(d, 0.0), memory(d, 0.0), memory(d, 0.0)
         self.eta, self.intercept, self.y, self.size = (memory(n, 0.0) for _ in range(4))
         self.design, self.known = memory(pattern.nnz, 0.0), memory(1, 0.0)
-        self.prior_mean, self.prior_precision = memory(d, 0.0), memory(d, 0.0)
+        self.prior_mean, self.prior_value = memory(d, 0.0), memory(len(prior_row), 0.0)
+        self.prior_row, self.prior_column = self.tables.ints_of(prior_row), self.tables.ints_of(prior_column)
+        # each prior entry's place in the lower envelope, or -1 above the diagonal
+        above, below = position[prior_row], position[prior_column]
+        self.prior_slot = self.tables.ints_of(np.where(
+            below <= above, layout.start[above] + below - layout.first[above], -1))
         self.precision = memory(layout.size, 0.0)
         self.first, self.start = self.tables.ints_of(layout.first), self.tables.ints_of(layout.start)
         self.order = self.tables.ints_of(layout.order)
-        self.diagonal = self.tables.ints_of(layout.start[position] + position - layout.first[position])
+        # dmnorm children: each element's precision matrix
+        self.omega = memory(sum(len(link.child_rows) * link.width ** 2 for link in step.links if link.width > 1), 0.0)
         self.pointer, self.index = self.tables.ints_of(pattern.indptr), self.tables.ints_of(pattern.indices)
         # per entry: its coordinate's position, and where that position's envelope row starts
         entry_position = position[pattern.indices]
@@ -73,25 +82,28 @@ class BlockCode:
         """``place_<s>(source)``: the block's values from current (0), probe (1) or drawn (2)."""
         w, lines = self.writer, []
         for m in self.step.members:
-            rows, row = self.tables.ints_of(m.rows), w.temp("r")
+            rows, row, k = self.tables.ints_of(m.rows), w.temp("r"), w.temp("e")
+            at = f"{m.offset} + q * {m.width} + {k}"
             lines += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]",
-                      f"    value = {self.current}[{m.offset} + q] if source == 0 else "
-                      f"({self.probe}[{m.offset} + q] if source == 1 else {self.drawn}[{m.offset} + q])",
-                      f"    {w.value(m.group, row)} = value"]
+                      f"    for {k} in range({m.width}):",
+                      f"        value = {self.current}[{at}] if source == 0 else "
+                      f"({self.probe}[{at}] if source == 1 else {self.drawn}[{at}])",
+                      f"        {w.component(m.group, row, k)} = value"]
         w.function(f"def place_{self.s}(V, I, F, A, source):", lines + w.recompute_all(self.step.deterministic))
 
     def predictor(self) -> None:
         w, lines = self.writer, []
         for link in self.step.links:
-            rows, child, pre = self.tables.ints_of(link.child_rows), w.temp("r"), []
+            rows, child, k, pre = self.tables.ints_of(link.child_rows), w.temp("r"), w.temp("e"), []
             found = link.predictor
-            if found.expr is None:
-                value = w.code(link.group.params[0], child, pre)
+            if found.expr is None:  # component k of a dmnorm child's mean
+                value = w.code(link.group.params[0], child, pre, k if link.width > 1 else None)
             else:
                 owner = child if found.rows is None else f"{self.tables.ints_of(found.rows)}[{child}]"
                 value = w.code(found.expr, owner, pre)
-            lines += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
-            lines += _indent(pre + [f"{self.eta}[{link.offset} + q] = {value}"], 1)
+            lines += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]",
+                      f"    for {k} in range({link.width}):"]
+            lines += _indent(pre + [f"{self.eta}[{link.offset} + q * {link.width} + {k}] = {value}"], 2)
         w.function(f"def eta_{self.s}(V, I, F, A):", lines)
 
     def setup(self) -> list[str]:
@@ -106,9 +118,10 @@ class BlockCode:
         colours = self.tables.ints_of(colour_of)
         body = [f"d = {self.current}.shape[0]", f"n = {self.eta}.shape[0]"]
         for m in step.members:
-            rows = self.tables.ints_of(m.rows)
-            body += [f"for q in range({rows}.shape[0]):",
-                     f"    {self.current}[{m.offset} + q] = {w.value(m.group, rows + '[q]')}"]
+            rows, k = self.tables.ints_of(m.rows), w.temp("e")
+            body += [f"for q in range({rows}.shape[0]):", f"    for {k} in range({m.width}):",
+                     f"        {self.current}[{m.offset} + q * {m.width} + {k}] = "
+                     f"{w.component(m.group, rows + '[q]', k)}"]
         probing = ["for j in range(d):", f"    {self.probe}[j] = 0.0",
                    f"place_{s}(V, I, F, A, np.int64(1))", f"eta_{s}(V, I, F, A)",
                    "for r in range(n):", f"    {self.intercept}[r] = {self.eta}[r]",
@@ -132,19 +145,53 @@ class BlockCode:
             body += ["else:"] + _indent(from_current, 1)
         else:
             body += probing
+        omega = 0
         for link in step.links:
-            rows, child, pre = self.tables.ints_of(link.child_rows), w.temp("r"), []
-            size = w.code(link.group.params[1], child, pre) if link.group.distribution.name in SIZED else "1.0"
+            rows, child, width = self.tables.ints_of(link.child_rows), w.temp("r"), link.width
             body += [f"for q in range({rows}.shape[0]):", f"    {child} = {rows}[q]"]
-            body += _indent(pre + [f"{self.y}[{link.offset} + q] = {w.value(link.group, child)}",
-                                   f"{self.size}[{link.offset} + q] = {size}"], 1)
+            if width == 1:
+                pre = []
+                size = w.code(link.group.params[1], child, pre) if link.group.distribution.name in SIZED else "1.0"
+                body += _indent(pre + [f"{self.y}[{link.offset} + q] = {w.value(link.group, child)}",
+                                       f"{self.size}[{link.offset} + q] = {size}"], 1)
+                continue
+            k, pre = w.temp("e"), []
+            entry = w.code(link.group.params[1], child, pre, k)
+            body += [f"    for {k} in range({width}):",
+                     f"        {self.y}[{link.offset} + q * {width} + {k}] = {w.component(link.group, child, k)}",
+                     f"    for {k} in range({width * width}):"]
+            body += _indent(pre + [f"{self.omega}[{omega} + q * {width * width} + {k}] = {entry}"], 2)
+            omega += len(link.child_rows) * width * width
+        entries = 0
         for m in step.members:
-            rows, row, pre = self.tables.ints_of(m.rows), w.temp("r"), []
-            mean, spread = w.params(m.group, row, pre)
+            rows, row, k, width = self.tables.ints_of(m.rows), w.temp("r"), w.temp("e"), m.width
             body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
-            body += _indent(pre + [f"{self.prior_mean}[{m.offset} + q] = {mean}",
-                                   f"{self.prior_precision}[{m.offset} + q] = {spread}"], 1)
+            component, pre_mean, pre_spread = (k if width > 1 else None), [], []
+            mean = w.code(m.group.params[0], row, pre_mean, component)
+            spread = w.code(m.group.params[1], row, pre_spread, component)
+            body += [f"    for {k} in range({width}):"]
+            body += _indent(pre_mean + [f"{self.prior_mean}[{m.offset} + q * {width} + {k}] = {mean}"], 2)
+            body += [f"    for {k} in range({width * width}):"]
+            body += _indent(pre_spread + [f"{self.prior_value}[{entries} + q * {width * width} + {k}] = {spread}"], 2)
+            entries += len(m.rows) * width * width
         return body
+
+    def prior(self, beta: str | None, gradient: str | None = None, parts: str | None = None) -> list[str]:
+        """Statements adding the members' prior precision into the lower envelope and, at
+        ``beta``, the prior's log density into ``total`` (or, per independent part, into
+        ``out``) and its gradient into ``gradient``; without ``beta``, its precision times its
+        mean into ``gradient`` (the conjugate block's linear term)."""
+        lines = [f"for e in range({self.prior_value}.shape[0]):",
+                 f"    j = {self.prior_row}[e]", f"    k = {self.prior_column}[e]",
+                 f"    v = {self.prior_value}[e]"]
+        if beta is None:
+            return lines + [f"    {gradient}[j] += v * {self.prior_mean}[k]",
+                            f"    if {self.prior_slot}[e] >= 0:", f"        {self.precision}[{self.prior_slot}[e]] += v"]
+        lines += [f"    term = 0.5 * ({beta}[j] - {self.prior_mean}[j]) * v * ({beta}[k] - {self.prior_mean}[k])"]
+        if parts is not None:
+            return lines + [f"    out[{parts}[j]] -= term"]
+        return lines + ["    total -= term", f"    {gradient}[j] -= v * ({beta}[k] - {self.prior_mean}[k])",
+                        f"    if {self.prior_slot}[e] >= 0:", f"        {self.precision}[{self.prior_slot}[e]] += v"]
 
     # -- the conjugate normal block ------------------------------------------------------------
 
@@ -154,13 +201,17 @@ class BlockCode:
         memory = self.tables.memory_of
         b, z = memory(self.step.size, 0.0), memory(self.step.size, 0.0)
         body = self.setup() + [f"for j in range({self.precision}.shape[0]):", f"    {self.precision}[j] = 0.0",
-                               "for j in range(d):",
-                               f"    {self.precision}[{self.diagonal}[j]] = {self.prior_precision}[j]",
-                               f"    {b}[j] = {self.prior_precision}[j] * {self.prior_mean}[j]",
-                               "for r in range(n):",
-                               f"    t = {self.size}[r]",
-                               f"    residual = {self.y}[r] - {self.intercept}[r]"]
-        body += _indent(self._information("t", "t * residual", b), 1)
+                               "for j in range(d):", f"    {b}[j] = 0.0"] + self.prior(None, b)
+        omega = 0
+        for link in self.step.links:
+            first, last = link.offset, link.offset + len(link.child_rows) * link.width
+            if link.width == 1:
+                body += [f"for r in range({first}, {last}):", f"    t = {self.size}[r]",
+                         f"    residual = {self.y}[r] - {self.intercept}[r]"]
+                body += _indent(self._information("t", "t * residual", b), 1)
+            else:
+                body += self._vector_information(link, omega, b)
+                omega += len(link.child_rows) * link.width ** 2
         body += ["for j in range(d):", f"    {z}[j] = rv_dnorm(rng, 0.0, 1.0)",
                  f"if gaussian_draw(whole({self.precision}), {self._layout()}, whole({b}), whole({z}), "
                  f"whole({self.drawn})):",
@@ -170,6 +221,26 @@ class BlockCode:
     def _layout(self) -> str:
         """The envelope's arguments to the linear algebra kernels."""
         return f"whole({self.first}), whole({self.start}), whole({self.order})"
+
+    def _vector_information(self, link, omega: int, gradient: str) -> list[str]:
+        """A dmnorm child's terms, element by element: for components ``a, b`` (rows ``ra,
+        rb``) and precision ``Omega``, ``X_ra' Omega_ab X_rb`` into the precision's lower envelope
+        and ``X_ra' Omega_ab (y - a)_rb`` into ``gradient``. Every row of an element reads
+        the same coordinates (:func:`hiergraph.blocks._assemble`), so the envelope holds them."""
+        p, x, at, width = self.pointer, self.design, self.entry_position, link.width
+        return [f"for c in range({len(link.child_rows)}):",
+                f"    for u in range({width * width}):",
+                f"        t = {self.omega}[{omega} + c * {width * width} + u]",
+                f"        ra = {link.offset} + c * {width} + u // {width}",
+                f"        rb = {link.offset} + c * {width} + u % {width}",
+                f"        residual = {self.y}[rb] - {self.intercept}[rb]",
+                f"        for e in range({p}[ra], {p}[ra + 1]):",
+                f"            {gradient}[{self.index}[e]] += {x}[e] * t * residual",
+                f"            row = {self.entry_row}[e]",
+                f"            weighted = t * {x}[e]",
+                f"            for f in range({p}[rb], {p}[rb + 1]):",
+                f"                if {at}[f] <= {at}[e]:",
+                f"                    {self.precision}[row + {at}[f]] += weighted * {x}[f]"]
 
     def _information(self, weight: str, score: str, gradient: str) -> list[str]:
         """Row ``r``'s terms: ``X_r' weight X_r`` into the precision's lower envelope,
@@ -208,11 +279,7 @@ class BlockCode:
         body = dims + predictor_at("beta") + [
             "total = 0.0",
             f"for j in range({self.precision}.shape[0]):", f"    {self.precision}[j] = 0.0",
-            "for j in range(d):",
-            f"    delta = beta[j] - {self.prior_mean}[j]",
-            f"    total -= 0.5 * {self.prior_precision}[j] * delta * delta",
-            f"    {self.precision}[{self.diagonal}[j]] = {self.prior_precision}[j]",
-            f"    {gradient}[j] = -{self.prior_precision}[j] * delta"]
+            "for j in range(d):", f"    {gradient}[j] = 0.0"] + self.prior("beta", gradient)
         for first, last, kernel in self._rows():
             body += [f"for r in range({first}, {last}):",
                      f"    loglik, weight, score = {kernel}({at_eta}[r], {self.y}[r], {self.size}[r])",
@@ -227,11 +294,8 @@ class BlockCode:
                  "return total, usable"]
         w.function(f"def at_{s}(V, I, F, A, beta):", body)
 
-        body = dims + ["for k in range(out.shape[0]):", "    out[k] = 0.0",
-                       "for j in range(d):",
-                       f"    delta = beta[j] - {self.prior_mean}[j]",
-                       f"    out[{of_coordinate}[j]] -= 0.5 * {self.prior_precision}[j] * delta * delta"]
-        body += predictor_at("beta")
+        body = dims + ["for k in range(out.shape[0]):", "    out[k] = 0.0"]
+        body += self.prior("beta", parts=of_coordinate) + predictor_at("beta")
         for first, last, kernel in self._rows():
             body += [f"for r in range({first}, {last}):",
                      f"    out[{of_row}[r]] += {kernel}({at_eta}[r], {self.y}[r], {self.size}[r])[0]"]

@@ -32,11 +32,11 @@ from scipy import sparse
 from ..blanket import dependence
 from ..blocks import BlockStep
 from ..collapsed import CollapsedSliceStep
-from ..conjugacy import ConjugateStep
+from ..conjugacy import ConjugateStep, DirichletStep, WishartStep
 from ..linearity import IDENTITY
 from ..samplers import FiniteStep, ForwardStep, SliceStep
 from ..scale_move import ScaleGroupStep
-from . import assemble
+from . import assemble, multivariate
 from .expressions import ALIASES, ExpressionWriter, NotCompilable, Tables, _dist, _indent
 
 # conjugate updates: what one child adds to the two posterior parameters, as code over
@@ -128,7 +128,7 @@ class Writer(ExpressionWriter):
             value = self.code(group.expr, row, pre)
             return pre + [f"{self.value(group, row)} = {value}"]
         width = int(np.prod(group.value_shape))
-        at = f"{self.tables.var(group.var)}[{self.tables.ints_of(group.target)}[{row} * {width} + {{}}]]"
+        at = self.component(group, row, "{}")
         expr = group.expr
         function = getattr(expr, "function", None)
         if function is not None and function.kind == "array":
@@ -222,8 +222,7 @@ class Writer(ExpressionWriter):
             pointer, index = self.link_rows(link, len(b.rows))
             q, child = self.temp("q"), self.temp("r")
             inner: list = []
-            density = self.log_density(link.group, child, self.value(link.group, child), inner,
-                                       up_to_constant=True)
+            density = self.own_density(link.group, child, inner, up_to_constant=True)
             layer = (layers or {}).get(link.group.name)
             if layer is not None:
                 inner = self._marginal(layer, link.group, child, density, inner)
@@ -275,6 +274,10 @@ class Writer(ExpressionWriter):
             self.slice(step, s, [])
         elif type(step) is ConjugateStep:
             self.conjugate(step, s)
+        elif type(step) is WishartStep:
+            multivariate.wishart(self, step, s)
+        elif type(step) is DirichletStep:
+            multivariate.dirichlet(self, step, s)
         elif type(step) is FiniteStep:
             self.density(step, s)
             self.finite(step, s)
@@ -465,7 +468,7 @@ class Writer(ExpressionWriter):
             if group.kind != "stochastic" or not group.observed.any():
                 continue
             row, pre = self.temp("r"), []
-            density = self.log_density(group, row, self.value(group, row), pre)
+            density = self.own_density(group, row, pre)
             rows = self.tables.ints_of(np.flatnonzero(group.observed))
             body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
             body += _indent(pre + [f"total += {density}"], 1)

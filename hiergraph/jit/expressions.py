@@ -162,9 +162,9 @@ class ExpressionWriter:
                 return f"{self.tables.floats_of(expr.value)}[{row}]"
             if value.ndim == 0:
                 return repr(float(value))
-            if elem is None or value.ndim != 1:
+            if elem is None:
                 raise NotCompilable("an array constant")
-            return f"{self.tables.floats_of(expr.value)}[{elem}]"
+            return f"{self.tables.floats_of(expr.value)}[{elem}]"  # row-major, as elem counts
         if isinstance(expr, Ref):
             values = self.tables.var(expr.var)
             if expr.lengths is not None:  # runs of different lengths: elem indexes them all
@@ -252,6 +252,11 @@ class ExpressionWriter:
     def value(self, group, row: str) -> str:
         return f"{self.tables.var(group.var)}[{self.position(group, row)}]"
 
+    def component(self, group, row: str, k: str) -> str:
+        """Code of component ``k`` (row-major) of a vector or matrix group's element ``row``."""
+        width = int(np.prod(group.value_shape))
+        return f"{self.tables.var(group.var)}[{self.tables.ints_of(group.target)}[{row} * {width} + {k}]]"
+
     def log_density(self, group, row: str, x: str, pre: list, own_prior: bool = False,
                     up_to_constant: bool = False) -> str:
         """Code of the log density of element ``row`` at ``x``. A truncated group only as the
@@ -282,6 +287,23 @@ class ExpressionWriter:
                 density = f"({density} - {mass} if {mass} > -INF else -INF)"
             density = f"({density} if {' and '.join(c for c in checks if c)} else -INF)"
         return density
+
+    def own_density(self, group, row: str, pre: list, up_to_constant: bool = False) -> str:
+        """Code of the log density of element ``row`` at its own value, a scalar's or a
+        vector's (``dmnorm``: its value, mean and precision gathered into scratch memory)."""
+        if not group.value_shape:
+            return self.log_density(group, row, self.value(group, row), pre, up_to_constant=up_to_constant)
+        if group.distribution.name != "dmnorm" or group.bounds is not None:
+            raise NotCompilable(f"{group.name} ~ {group.distribution.name} has no compiled kernel")
+        side = group.value_shape[0]
+        x, mu, omega = (self.tables.memory_of(n, 0.0) for n in (side, side, side * side))
+        e, mean_pre, entry_pre = self.temp("e"), [], []
+        mean = self.code(group.params[0], row, mean_pre, e)
+        entry = self.code(group.params[1], row, entry_pre, e)
+        pre += ([f"for {e} in range({side}):", f"    {x}[{e}] = {self.component(group, row, e)}"]
+                + _indent(mean_pre + [f"{mu}[{e}] = {mean}"], 1) + [f"for {e} in range({side * side}):"]
+                + _indent(entry_pre + [f"{omega}[{e}] = {entry}"], 1))
+        return f"lp_dmnorm(whole({x}), whole({mu}), whole({omega}), {side})"
 
     def _assigned(self, code: str, pre: list) -> str:
         """``code`` as a temporary, so that code using it twice evaluates it once."""

@@ -533,6 +533,75 @@ def log_determinant(m, n):
     return total if sign > 0 else np.nan
 
 
+@kernel
+def dense_cholesky(m, n):
+    """The lower triangle of the n x n matrix ``m`` (row-major) overwritten by its Cholesky
+    factor L (M = L L', from M's lower triangle); False where M is not positive definite."""
+    for i in range(n):
+        for j in range(i + 1):
+            t = m[i * n + j]
+            for k in range(j):
+                t -= m[i * n + k] * m[j * n + k]
+            if i == j:
+                if not t > 0:
+                    return False
+                m[i * n + i] = math.sqrt(t)
+            else:
+                m[i * n + j] = t / m[j * n + j]
+    return True
+
+
+@kernel
+def lp_dmnorm(x, mu, omega, n):
+    """dmnorm(mu, Omega)'s log density at the n-vector ``x``: (log |Omega| - n log 2 pi - (x -
+    mu)' Omega (x - mu)) / 2 (JAGS manual ch. 9); -inf unless Omega is symmetric (to numpy's
+    isclose, as distributions._positive_definite) and positive definite. ``omega`` is
+    overwritten."""
+    quadratic = 0.0
+    for i in range(n):
+        for j in range(n):
+            a, b = omega[i * n + j], omega[j * n + i]
+            if not abs(a - b) <= 1e-8 + 1e-5 * abs(b):
+                return -INF
+            quadratic += (x[i] - mu[i]) * a * (x[j] - mu[j])
+    if not dense_cholesky(omega, n):
+        return -INF
+    log_det = 0.0
+    for i in range(n):
+        log_det += 2.0 * math.log(omega[i * n + i])
+    return 0.5 * (log_det - n * LOG_2PI - quadratic)
+
+
+@kernel
+def rv_dwish(rng, r, k, n, out):
+    """``out`` = a draw of dwish(R, k) for the n x n matrix ``r`` (overwritten): with R = U U'
+    (Cholesky) and Bartlett's A (lower triangular, A_ii^2 ~ chi-squared(k - i) from i = 0,
+    N(0, 1) below the diagonal), B = U'^-1 A has B B' ~ Wishart(R^-1, k), the draw
+    (distributions._Wish.rvs takes the other square root of R^-1). False where R is not
+    positive definite (``out`` then untouched)."""
+    if not dense_cholesky(r, n):
+        return False
+    b = np.zeros(n * n)
+    for i in range(n):
+        b[i * n + i] = math.sqrt(rv_dchisqr(rng, k - i))
+        for j in range(i):
+            b[i * n + j] = rng.standard_normal()
+    for c in range(n):  # solve U' B = A column by column, from the last row up (U' is upper)
+        for i in range(n - 1, -1, -1):
+            t = b[i * n + c]
+            for m in range(i + 1, n):
+                t -= r[m * n + i] * b[m * n + c]
+            b[i * n + c] = t / r[i * n + i]
+    for i in range(n):
+        for j in range(i + 1):
+            t = 0.0
+            for m in range(n):
+                t += b[i * n + m] * b[j * n + m]
+            out[i * n + j] = t
+            out[j * n + i] = t
+    return True
+
+
 # -- GLM children of a block: (log likelihood, Fisher weight, score) at the linear predictor ----
 # (hiergraph.blocks: _normal, _logit, _probit, _cloglog, _log)
 

@@ -50,17 +50,17 @@ def write(writer, step: ScaleGroupStep, s: str) -> None:
             f"{w.value(scale, 'p')} = {start_scale}[p] * g ** {-2.0 / step.power!r}"]
     body += w.recompute_read(step.deterministic, reads, "p")
     pre = []
-    prior = w.log_density(scale, "p", w.value(scale, "p"), pre)
+    prior = w.own_density(scale, "p", pre)
     body += pre + [f"total = {tables.floats_of(step.exponent)}[p] * x + {prior}"]
     inner: list = []
-    density = w.log_density(effects, row, w.value(effects, row), inner)
+    density = w.own_density(effects, row, inner)
     body += [f"for {q} in range({pointer}[p], {pointer}[p + 1]):", f"    {row} = {index}[{q}]"]
     body += _indent(inner + [f"total += {density}"], 1)
     for child, rows, of_row in step.children:
         child_pointer, child_index = w.csr(sparse.csr_matrix(
             (np.ones(len(rows)), (of_row, rows)), shape=(size, child.size)))
         q, row, inner = w.temp("q"), w.temp("r"), []
-        density = w.log_density(child, row, w.value(child, row), inner)
+        density = w.own_density(child, row, inner)
         body += [f"for {q} in range({child_pointer}[p], {child_pointer}[p + 1]):", f"    {row} = {child_index}[{q}]"]
         body += _indent(inner + [f"total += {density}"], 1)
     body += ["return total if total == total else -INF"]

@@ -1,0 +1,84 @@
+"""Conjugate draws of vector and matrix nodes written out for the numba backend, one row at a
+time, as :class:`hiergraph.conjugacy.WishartStep` and :class:`hiergraph.conjugacy.DirichletStep`:
+
+* a ``dwish(R, k)`` precision of ``dmnorm`` children: Wishart(R + the sum of the children's
+  outer products (y - mu)(y - mu)', k + their number), drawn by Bartlett's decomposition
+  (:func:`hiergraph.jit.scalar.rv_dwish`);
+* a ``ddirch(alpha)`` probability vector of ``dcat`` children: Dirichlet(alpha + the count
+  of each category), drawn as independent gammas normalised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .expressions import NotCompilable, _dist, _indent
+
+
+def _children(writer, step, per_child) -> list[str]:
+    """Statements running ``per_child(child group, child row)`` (a list of statements) over
+    the children of row ``p`` of the step."""
+    lines = []
+    for link, _ in step.links:
+        pointer, index = writer.link_rows(link, len(step.rows))
+        q, child = writer.temp("q"), writer.temp("r")
+        lines += [f"for {q} in range({pointer}[p], {pointer}[p + 1]):", f"    {child} = {index}[{q}]"]
+        lines += _indent(per_child(link.group, child), 1)
+    return lines
+
+
+def _update(writer, step, s: str, row: str, prior: list[str], children, draw: list[str], drawn: str) -> None:
+    """``step_<s>``: for element ``row`` of each of the step's rows ``p``, the ``prior``
+    statements, each child's, then ``draw``, which sets ``drawn`` (scratch memory, one value
+    per component) and ``ok``; where ``ok``, the element takes the draw."""
+    target, rows, e = step.group, writer.tables.ints_of(step.rows), writer.temp("e")
+    take = [f"for {e} in range({int(np.prod(target.value_shape))}):",
+            f"    {writer.component(target, row, e)} = {drawn}[{e}]"]
+    body = ([f"for p in range({rows}.shape[0]):", f"    {row} = {rows}[p]"]
+            + _indent(prior + _children(writer, step, children) + draw + ["if ok:"]
+                      + _indent(take + writer.recompute(step.blanket, "p"), 1), 1))
+    writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
+
+
+def wishart(writer, step, s: str) -> None:
+    target = step.group
+    side = target.value_shape[0]
+    width = side * side
+    scale, deviation, drawn = (writer.tables.memory_of(n, 0.0) for n in (width, side, width))
+    e, row, pre = writer.temp("e"), writer.temp("r"), []
+    entry = writer.code(target.params[0], row, pre, e)
+    degrees = writer.code(target.params[1], row, pre)
+    prior = [f"for {e} in range({width}):"] + _indent(pre + [f"{scale}[{e}] = {entry}"], 1)
+    prior += [f"degrees = {degrees}"]
+
+    def child_terms(group, child: str) -> list[str]:
+        a, inner = writer.temp("e"), []
+        mean = writer.code(group.params[0], child, inner, a)
+        return ([f"for {a} in range({side}):"]
+                + _indent(inner + [f"{deviation}[{a}] = {writer.component(group, child, a)} - {mean}"], 1)
+                + [f"for {a} in range({width}):",
+                   f"    {scale}[{a}] += {deviation}[{a} // {side}] * {deviation}[{a} % {side}]",
+                   "degrees += 1.0"])
+
+    draw = [f"ok = rv_dwish(rng, whole({scale}), degrees, {side}, whole({drawn}))"]
+    _update(writer, step, s, row, prior, child_terms, draw, drawn)
+
+
+def dirichlet(writer, step, s: str) -> None:
+    target = step.group
+    width = target.value_shape[0]
+    for link, _ in step.links:
+        if _dist(link.group) != "dcat":
+            raise NotCompilable(f"the {step.name} update of {target.name}")
+    alpha, drawn = writer.tables.memory_of(width, 0.0), writer.tables.memory_of(width, 0.0)
+    e, row, pre = writer.temp("e"), writer.temp("r"), []
+    entry = writer.code(target.params[0], row, pre, e)
+    prior = [f"for {e} in range({width}):"] + _indent(pre + [f"{alpha}[{e}] = {entry}"], 1)
+
+    def child_terms(group, child: str) -> list[str]:
+        return [f"{alpha}[int({writer.value(group, child)}) - 1] += 1.0"]
+
+    draw = ["total = 0.0", f"for {e} in range({width}):",
+            f"    {drawn}[{e}] = rv_dgamma(rng, {alpha}[{e}], 1.0)", f"    total += {drawn}[{e}]",
+            "ok = total > 0.0", f"for {e} in range({width}):", f"    {drawn}[{e}] /= total"]
+    _update(writer, step, s, row, prior, child_terms, draw, drawn)
