@@ -86,8 +86,9 @@ GLM_CASES = [
 
 
 def _grid_posterior(inverse_link, family, prior_precision):
-    """Posterior means and sds of (a, b) by summing the unnormalised density on a fine grid
-    around the mode (found by a coarse grid first)."""
+    """Posterior means and sds of (a, b), whose prior is normal with mean zero and the 2 x 2
+    ``prior_precision``, by summing the unnormalised density on a fine grid around the mode
+    (found by a coarse grid first)."""
     y = BINOMIAL_Y if family == "binomial" else POISSON_Y
 
     def log_density(a, b):
@@ -97,7 +98,8 @@ def _grid_posterior(inverse_link, family, prior_precision):
                 loglik = (y * np.log(mean) + (BINOMIAL_N - y) * np.log1p(-mean)).sum(axis=-1)
         else:
             loglik = (y * np.log(mean) - mean).sum(axis=-1)
-        return loglik - 0.5 * prior_precision * (a ** 2 + b ** 2)
+        (paa, pab), (_, pbb) = prior_precision
+        return loglik - 0.5 * (paa * a ** 2 + 2 * pab * a * b + pbb * b ** 2)
 
     centre, width = np.zeros(2), np.array([20.0, 2.0])
     for _ in range(4):  # zoom in on the posterior
@@ -123,11 +125,27 @@ def test_glm_block_matches_numerical_integration(statements, inverse_link, famil
         f"model {{ for (i in 1:5) {{ {statements} }}\n a ~ dnorm(0, 0.01)\n b ~ dnorm(0, 0.01) }}",
         data={"y": y, "x": X})
     assert _samplers(model) == {"a": "glm_iwls_block", "b": "glm_iwls_block"}
-    means, sds = _grid_posterior(inverse_link, family, 0.01)
+    means, sds = _grid_posterior(inverse_link, family, 0.01 * np.eye(2))
     draws = _draws(model, ["a", "b"], chains=4, burn=100, iterations=1500, seed=5, inits=[start],
                    backend=backend)
     for name, mean, sd in zip("ab", means, sds):
         assert_mcmc_moments(draws[name], mean, sd ** 2, batch=50, min_ess_fraction=0.2)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_glm_block_with_a_multivariate_normal_prior_matches_numerical_integration(backend):
+    """A dmnorm prior whose precision couples the coefficients, in the GLM block's prior terms."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    precision = np.array([[0.5, 0.3], [0.3, 0.4]])
+    model = compile_model("model { for (i in 1:5) { logit(p[i]) <- beta[1] + beta[2] * x[i]\n"
+                          " y[i] ~ dbin(p[i], 20) }\n beta[1:2] ~ dmnorm(m0[], P[,]) }",
+                          data={"y": BINOMIAL_Y, "x": X, "m0": np.zeros(2), "P": precision})
+    assert _samplers(model) == {"beta[1:2]": "glm_iwls_block"}
+    means, sds = _grid_posterior(_logit, "binomial", precision)
+    draws = _draws(model, ["beta"], chains=4, burn=100, iterations=1500, seed=5, backend=backend)
+    for k, (mean, sd) in enumerate(zip(means, sds), start=1):
+        assert_mcmc_moments(draws[f"beta[{k}]"], mean, sd ** 2, batch=50, min_ess_fraction=0.2)
 
 
 def test_plan_reports_the_block_and_leaves_out_what_cannot_join():

@@ -34,7 +34,7 @@ from ..blocks import BlockStep
 from ..collapsed import CollapsedSliceStep
 from ..conjugacy import ConjugateStep, DirichletStep, WishartStep
 from ..linearity import IDENTITY
-from ..samplers import FiniteStep, ForwardStep, SliceStep
+from ..samplers import EllipticalSliceStep, FiniteStep, ForwardStep, SliceStep
 from ..scale_move import ScaleGroupStep
 from . import assemble, multivariate
 from .expressions import ALIASES, ExpressionWriter, NotCompilable, Tables, _dist, _indent
@@ -209,15 +209,20 @@ class Writer(ExpressionWriter):
         self.functions.append((header, body))
 
     def density(self, step, s: str, layers=None) -> None:
-        """``density_<s>``: the log full conditional of the step's row ``p`` at ``x``."""
+        """``density_<s>``: the log full conditional of the step's row ``p`` at ``x``; for a
+        vector node, ``x`` holds its components and the density is the likelihood alone (the
+        elliptical slice move draws from the prior)."""
         b = step.blanket
         target = b.target
-        row = self.temp("r")
-        body = [f"{row} = {self.tables.ints_of(b.rows)}[p]", f"{self.value(target, row)} = x"]
-        body += self.recompute(b, "p")
-        pre: list = []
-        prior = self.log_density(target, row, "x", pre, own_prior=True)
-        body += pre + [f"total = {prior}"]
+        row, e = self.temp("r"), self.temp("e")
+        body = [f"{row} = {self.tables.ints_of(b.rows)}[p]"]
+        if target.value_shape:
+            body += [f"for {e} in range({int(np.prod(target.value_shape))}):",
+                     f"    {self.component(target, row, e)} = x[{e}]"] + self.recompute(b, "p") + ["total = 0.0"]
+        else:
+            pre: list = []
+            prior = self.log_density(target, row, "x", pre, own_prior=True)
+            body += [f"{self.value(target, row)} = x"] + self.recompute(b, "p") + pre + [f"total = {prior}"]
         for link in b.children:
             pointer, index = self.link_rows(link, len(b.rows))
             q, child = self.temp("q"), self.temp("r")
@@ -278,6 +283,9 @@ class Writer(ExpressionWriter):
             multivariate.wishart(self, step, s)
         elif type(step) is DirichletStep:
             multivariate.dirichlet(self, step, s)
+        elif type(step) is EllipticalSliceStep:
+            self.density(step, s)
+            multivariate.elliptical(self, step, s)
         elif type(step) is FiniteStep:
             self.density(step, s)
             self.finite(step, s)

@@ -66,7 +66,7 @@ class NotCompilable(Exception):
 def _dist(group) -> str:
     name = ALIASES.get(group.distribution.name, group.distribution.name)
     if name not in SUPPORT and name not in ("dcat", "dinterval"):
-        raise NotCompilable(f"{group.name} ~ {group.distribution.name} has no compiled kernel")
+        raise NotCompilable(f"{group.name} ~ {group.distribution.name}")
     return name
 
 
@@ -294,7 +294,7 @@ class ExpressionWriter:
         if not group.value_shape:
             return self.log_density(group, row, self.value(group, row), pre, up_to_constant=up_to_constant)
         if group.distribution.name != "dmnorm" or group.bounds is not None:
-            raise NotCompilable(f"{group.name} ~ {group.distribution.name} has no compiled kernel")
+            raise NotCompilable(f"{group.name} ~ {group.distribution.name}")
         side = group.value_shape[0]
         x, mu, omega = (self.tables.memory_of(n, 0.0) for n in (side, side, side * side))
         e, mean_pre, entry_pre = self.temp("e"), [], []

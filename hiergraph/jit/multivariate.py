@@ -1,17 +1,20 @@
-"""Conjugate draws of vector and matrix nodes written out for the numba backend, one row at a
-time, as :class:`hiergraph.conjugacy.WishartStep` and :class:`hiergraph.conjugacy.DirichletStep`:
+"""Updates of vector and matrix nodes written out for the numba backend, one row at a time,
+as :class:`hiergraph.conjugacy.WishartStep`, :class:`hiergraph.conjugacy.DirichletStep` and
+:class:`hiergraph.samplers.EllipticalSliceStep`:
 
 * a ``dwish(R, k)`` precision of ``dmnorm`` children: Wishart(R + the sum of the children's
   outer products (y - mu)(y - mu)', k + their number), drawn by Bartlett's decomposition
   (:func:`hiergraph.jit.scalar.rv_dwish`);
 * a ``ddirch(alpha)`` probability vector of ``dcat`` children: Dirichlet(alpha + the count
-  of each category), drawn as independent gammas normalised.
+  of each category), drawn as independent gammas normalised;
+* a ``dmnorm`` node with other children: an elliptical slice move.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..samplers import EllipticalSliceStep
 from .expressions import NotCompilable, _dist, _indent
 
 
@@ -82,3 +85,47 @@ def dirichlet(writer, step, s: str) -> None:
             f"    {drawn}[{e}] = rv_dgamma(rng, {alpha}[{e}], 1.0)", f"    total += {drawn}[{e}]",
             "ok = total > 0.0", f"for {e} in range({width}):", f"    {drawn}[{e}] /= total"]
     _update(writer, step, s, row, prior, child_terms, draw, drawn)
+
+
+def elliptical(writer, step, s: str) -> None:
+    """``step_<s>``: Murray, Adams and MacKay's (2010) elliptical slice move of each row, as
+    :class:`hiergraph.samplers.EllipticalSliceStep`, through ``density_<s>`` (the likelihood
+    at a vector of components): the ellipse through the current value and a prior draw
+    ``L'^-1 z`` (Omega = L L'), its angle bracket shrunk until the likelihood is above the
+    slice; a row whose precision has no Cholesky factor stays where it is."""
+    target, tables = step.group, writer.tables
+    if target.distribution.name != "dmnorm":
+        raise NotCompilable(f"the {step.name} sampler of {target.name}")
+    side = target.value_shape[0]
+    mean, factor, noise, current, trial = (tables.memory_of(n, 0.0) for n in (side, side * side, side, side, side))
+    e, row, mean_pre, entry_pre = writer.temp("e"), writer.temp("r"), [], []
+    mean_code = writer.code(target.params[0], row, mean_pre, e)
+    entry = writer.code(target.params[1], row, entry_pre, e)
+    likelihood = f"density_{s}(V, I, F, A, p, whole({trial}))"
+
+    def point(on_ellipse: bool) -> list[str]:
+        """``trial``: the point at ``angle`` on the ellipse, or the current value."""
+        value = (f"{current}[{e}] * np.cos(angle) + {noise}[{e}] * np.sin(angle)" if on_ellipse
+                 else f"{current}[{e}]")
+        return [f"for {e} in range({side}):", f"    {trial}[{e}] = {value} + {mean}[{e}]"]
+
+    move = ([f"solve_transposed(whole({factor}), {side}, whole({noise}), 0, 1)"] + point(False)
+            + [f"log_y = {likelihood} - draw_exponential(rng)",
+               "angle = 2.0 * np.pi * draw_uniform(rng)",
+               "low = angle - 2.0 * np.pi",
+               "high = angle",
+               "accepted = False",
+               f"for _ in range({EllipticalSliceStep.max_shrinks}):"]
+            + _indent(point(True)
+                      + [f"if {likelihood} > log_y:", "    accepted = True", "    break",
+                         "if angle < 0:", "    low = angle", "else:", "    high = angle",
+                         "angle = low + draw_uniform(rng) * (high - low)"], 1)
+            + ["if not accepted:"] + _indent(point(False) + [likelihood], 1))
+    each = ([f"{row} = {tables.ints_of(step.rows)}[p]", f"for {e} in range({side}):"]
+            + _indent(mean_pre + [f"{mean}[{e}] = {mean_code}",
+                                  f"{current}[{e}] = {writer.component(target, row, e)} - {mean}[{e}]",
+                                  f"{noise}[{e}] = rv_dnorm(rng, 0.0, 1.0)"], 1)
+            + [f"for {e} in range({side * side}):"] + _indent(entry_pre + [f"{factor}[{e}] = {entry}"], 1)
+            + [f"if dense_cholesky(whole({factor}), {side}):"] + _indent(move, 1))
+    body = [f"for p in range({tables.ints_of(step.rows)}.shape[0]):"] + _indent(each, 1)
+    writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)

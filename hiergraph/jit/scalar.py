@@ -552,6 +552,17 @@ def dense_cholesky(m, n):
 
 
 @kernel
+def solve_transposed(factor, n, b, first, stride):
+    """``b``'s n-vector at ``first, first + stride, ...`` overwritten by L'^-1 times it, for the
+    lower triangular n x n ``factor`` L (row-major): back substitution, L' being upper."""
+    for i in range(n - 1, -1, -1):
+        t = b[first + i * stride]
+        for m in range(i + 1, n):
+            t -= factor[m * n + i] * b[first + m * stride]
+        b[first + i * stride] = t / factor[i * n + i]
+
+
+@kernel
 def lp_dmnorm(x, mu, omega, n):
     """dmnorm(mu, Omega)'s log density at the n-vector ``x``: (log |Omega| - n log 2 pi - (x -
     mu)' Omega (x - mu)) / 2 (JAGS manual ch. 9); -inf unless Omega is symmetric (to numpy's
@@ -586,12 +597,8 @@ def rv_dwish(rng, r, k, n, out):
         b[i * n + i] = math.sqrt(rv_dchisqr(rng, k - i))
         for j in range(i):
             b[i * n + j] = rng.standard_normal()
-    for c in range(n):  # solve U' B = A column by column, from the last row up (U' is upper)
-        for i in range(n - 1, -1, -1):
-            t = b[i * n + c]
-            for m in range(i + 1, n):
-                t -= r[m * n + i] * b[m * n + c]
-            b[i * n + c] = t / r[i * n + i]
+    for c in range(n):  # solve U' B = A column by column
+        solve_transposed(r, n, b, c, n)
     for i in range(n):
         for j in range(i + 1):
             t = 0.0
