@@ -114,21 +114,24 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
     latent = [g for g in model.groups if g.kind == "stochastic" and not g.observed.all()]
     mcmc_rows = {g.name: np.flatnonzero(~g.observed & informed[g.name]) for g in latent}
     free = {name: rows for name, rows in mcmc_rows.items() if len(rows) and name not in overrides}
-    in_block = {member.group.name: step for step in find_blocks(model, free, informed, chains)
-                for member in step.members}
+    in_block: dict[str, list[BlockStep]] = {}  # a large block may come in several steps
+    for step in find_blocks(model, free, informed, chains):
+        for member in step.members:
+            in_block.setdefault(member.group.name, []).append(step)
     plans, forward = [], []
     for group in latent:
         mcmc = mcmc_rows[group.name]
         ahead = np.flatnonzero(~group.observed & ~informed[group.name])
         plan = GroupPlan(group, "forward", mcmc_rows=len(mcmc), forward_rows=len(ahead))
-        step = in_block.get(group.name)
-        if step is not None:
+        blocks = in_block.get(group.name)
+        if blocks:
+            step = blocks[0]
             plan.sampler = step.name
             plan.block = tuple(m.group.name for m in step.members if m.group is not group)
             again = [f for f in step.followers if isinstance(f, BlockStep) and any(m.group is group for m in f.members)]
             if again:
                 plan.follow_up = tuple(m.group.name for m in again[0].members if m.group is not group)
-            plan.steps = [step] if step.group is group else []
+            plan.steps = [s for s in blocks if s.group is group]
         elif len(mcmc):
             _choose(model, group, mcmc, chains, overrides.get(group.name), plan, informed)
         if len(ahead):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from hiergraph import compile_model
+from hiergraph import blocks, compile_model
 from hiergraph.compiler import compile_plan
 from hiergraph.engine import resolve_monitor, run
 
@@ -210,6 +210,40 @@ def test_multivariate_normal_prior_with_multivariate_normal_children():
     mean = covariance @ (omega @ y.sum(axis=0))
     _assert_bivariate(_draws(model, ["mu"], chains=8, burn=2, iterations=250, seed=4),
                       "mu", mean, covariance)
+
+
+VARYING_SLOPES = """model {
+  for (i in 1:N) { y[i] ~ dnorm(b[g[i], 1] + b[g[i], 2] * x[i], 2) }
+  for (j in 1:J) { b[j, 1:2] ~ dmnorm(mu[], Omega[, ]) }
+}"""
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_many_independent_groups_are_drawn_in_blocks_of_whole_groups(backend):
+    """70 groups' intercepts and slopes (140 coordinates, more than blocks.CHUNK_COORDINATES):
+    each group's pair shares children with no other, so they are drawn in two blocks of
+    whole pairs, each pair from its exact bivariate posterior."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    rng = np.random.default_rng(8)
+    groups, per_group = 70, 3
+    g = np.repeat(np.arange(1, groups + 1), per_group)
+    x = rng.normal(3.0, 1.0, g.size)  # uncentred: each pair's posterior is strongly correlated
+    mu, omega = np.array([1.0, -0.5]), np.array([[2.0, 0.8], [0.8, 3.0]])
+    y = 1.0 - 0.5 * x + rng.normal(0, 1, g.size)
+    model = compile_model(VARYING_SLOPES, data={"N": g.size, "J": groups, "g": g, "x": x, "y": y,
+                                                "mu": mu, "Omega": omega})
+    plan = compile_plan(model.graph, 2)
+    assert 2 * groups > blocks.CHUNK_COORDINATES
+    assert [(p.sampler, len(p.steps)) for p in plan.groups] == [("conjugate_normal_block", 2)]
+    draws = _draws(model, ["b"], chains=2, burn=2, iterations=500, seed=6, backend=backend)
+    for j in (1, 40, 70):  # the first and the last group in the second block
+        rows = g == j
+        design = np.column_stack([np.ones(rows.sum()), x[rows]])
+        precision = omega + 2 * design.T @ design
+        covariance = np.linalg.inv(precision)
+        mean = covariance @ (omega @ mu + 2 * design.T @ y[rows])
+        _assert_bivariate({f"b[{k}]": draws[f"b[{j},{k}]"] for k in (1, 2)}, "b", mean, covariance)
 
 
 def test_wishart_precision_of_multivariate_normal_children():
