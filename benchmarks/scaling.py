@@ -1,8 +1,10 @@
 """How cost grows with the number of groups: synthetic hierarchies, hiergraph and JAGS side by side.
 
-Three models, each with J groups simulated from a fixed seed: a beta-binomial (rat
-tumours, Gelman's hyperprior), a normal-normal (eight schools, J schools) and a
-varying-intercept logistic regression with groups nested in regions. For each J both run
+Four models, each with J groups simulated from a fixed seed: a beta-binomial (rat
+tumours, Gelman's hyperprior), a normal-normal (eight schools, J schools), a
+varying-intercept logistic regression with groups nested in regions, and a
+varying-intercept-and-slope normal regression (dmnorm group effects with a Wishart
+precision). For each J both run
 the same chains, burn-in and iterations, ``--repeat`` times alternately, each run a fresh
 process (see side_by_side.py). Reported, medians over the runs: wall time including
 compile, sampling time, peak resident memory, the smallest bulk ESS over the
@@ -54,12 +56,25 @@ MODELS = {
   sigma.alpha ~ dunif(0, 10)
   sigma.eta ~ dunif(0, 10)
 }""", ["mu", "beta", "sigma.alpha", "sigma.eta"]),
+    "varying_slopes": ("""model {
+  for (i in 1:N) {
+    y[i] ~ dnorm(b[group[i], 1] + b[group[i], 2] * x[i], tau)
+  }
+  for (j in 1:J) {
+    b[j, 1:2] ~ dmnorm(mu[], Omega[, ])
+  }
+  mu[1:2] ~ dmnorm(zero[], prior.precision[, ])
+  Omega[1:2, 1:2] ~ dwish(R[, ], 3)
+  Sigma[1:2, 1:2] <- inverse(Omega[, ])
+  tau ~ dgamma(0.001, 0.001)
+}""", ["mu", "Sigma", "tau"]),
 }
 
 
 def simulate(model: str, J: int) -> dict:
-    """Data for J groups, seed 1: the rat tumours' spread, eight schools' scale, and five
-    Bernoulli observations per group with ten groups per region."""
+    """Data for J groups, seed 1: the rat tumours' spread, eight schools' scale, five
+    Bernoulli observations per group with ten groups per region, and ten normal
+    observations per group around correlated intercepts and slopes."""
     rng = np.random.default_rng(1)
     if model == "beta_binomial":
         n = rng.integers(10, 60, size=J)
@@ -68,6 +83,13 @@ def simulate(model: str, J: int) -> dict:
         sigma = rng.uniform(9, 18, size=J)
         return {"J": J, "y": np.round(rng.normal(8, np.sqrt(6.0 ** 2 + sigma ** 2)), 2),
                 "sigma": np.round(sigma, 2)}
+    if model == "varying_slopes":
+        b = rng.multivariate_normal([1.0, -0.5], [[0.5, 0.2], [0.2, 0.3]], size=J)
+        group = np.repeat(np.arange(1, J + 1), 10)
+        x = np.round(rng.normal(size=len(group)), 3)
+        y = np.round(b[group - 1, 0] + b[group - 1, 1] * x + rng.normal(0, 0.7, len(group)), 3)
+        return {"N": len(group), "J": J, "group": group, "x": x, "y": y, "zero": np.zeros(2),
+                "prior.precision": 0.01 * np.eye(2), "R": np.eye(2)}
     K = max(J // 10, 1)
     region = np.repeat(np.arange(1, K + 1), int(np.ceil(J / K)))[:J]
     alpha = rng.normal(rng.normal(-0.5, 0.5, size=K)[region - 1], 0.8)
@@ -83,9 +105,11 @@ def write_problem(folder: Path, model: str, J: int) -> tuple[Path, Path]:
     data = folder / f"{model}-data.R"
     with data.open("w") as f:
         for name, value in simulate(model, J).items():
-            values = np.atleast_1d(value).tolist()
+            values = np.ravel(value, order="F").tolist()  # R's order: by column
+            numbers = f'c({", ".join(map(str, values))})'
             f.write(f'"{name}" <- {values[0]}\n' if np.ndim(value) == 0 else
-                    f'"{name}" <- c({", ".join(map(str, values))})\n')
+                    f'"{name}" <- {numbers}\n' if np.ndim(value) == 1 else
+                    f'"{name}" <- structure({numbers}, .Dim = c({", ".join(map(str, np.shape(value)))}))\n')
     return spec, data
 
 

@@ -45,7 +45,7 @@ from scipy.sparse import csgraph
 
 from .blanket import blankets, dependence, downstream
 from .coupling import coupled, split
-from .evaluator import Apply, Ref, evaluate
+from .evaluator import Apply, Ref, evaluate, restrict
 from .linearity import CONST, NONLINEAR, Linearity
 from .model_graph import ModelGraph, NodeGroup
 from .samplers import EllipticalSliceStep, SliceStep, scatter_add
@@ -241,6 +241,12 @@ class BlockLink:
     width: int
     pairs: tuple | None = None  # for a sparse X: (row, j, k) of every nonzero X_rj X_rk
 
+    def __post_init__(self):
+        self.params = _bound(self.group.params, self.child_rows)
+        found = self.predictor
+        owner_rows = self.child_rows if found.rows is None else found.rows[self.child_rows]
+        self.expr = None if found.expr is None else _bound([found.expr], owner_rows)
+
     @property
     def rows(self) -> slice:
         return slice(self.offset, self.offset + len(self.child_rows) * self.width)
@@ -256,6 +262,7 @@ class Member:
 
     def __post_init__(self):
         self.width = _width(self.group)
+        self.params = _bound(self.group.params, self.rows)
         # where each node's prior precision (a number, or a width x width matrix) sits in the
         # block's precision, in the order of the parameter's values
         first = self.offset + self.width * np.arange(len(self.rows))
@@ -268,8 +275,27 @@ class Member:
         return slice(self.offset, self.offset + len(self.rows) * self.width)
 
 
+def _bound(exprs, rows: np.ndarray) -> list | None:
+    """``exprs`` bound for their group's ``rows`` only (:func:`hiergraph.evaluator.restrict`),
+    so that a block of some groups' rows reads only their children (a varying-slopes model's
+    groups come in many blocks); None where one reads runs of different lengths."""
+    try:
+        return [restrict(e, rows) for e in exprs]
+    except ValueError:
+        return None
+
+
+def _parameters(state: State, group: NodeGroup, rows: np.ndarray, bound) -> list[np.ndarray]:
+    """The group's parameters at ``rows``, ``(chains, len(rows), ...)``, from ``bound`` where
+    there is one."""
+    if bound is None:
+        return [p[:, rows] for p in state.parameters(group)]
+    return state.parameters(group, bound, len(rows))
+
+
 class BlockStep:
-    """One joint update of several groups' rows (see the module docstring)."""
+    """One joint update of several groups' rows (see the module docstring). ``deterministic``
+    lists the groups downstream, each with the elements the block's rows feed (None: all)."""
 
     def __init__(self, members: list[Member], links: list[BlockLink], pattern, deterministic, chains):
         self.members = members
@@ -282,7 +308,8 @@ class BlockStep:
             if link.width == 1:
                 link.pairs = _sparse_pairs(pattern[link.rows])
         self.colours = _colour(pattern)
-        self.deterministic = deterministic
+        self.deterministic = [(group, rows, None if rows is None else _bound([group.expr], rows))
+                              for group, rows in deterministic]
         self.exact = all(link.predictor.family.name == "normal" for link in links)
         self.name = "conjugate_normal_block" if self.exact else "glm_iwls_block"
         self.accepted = np.zeros((chains, self.parts.count))  # burn-in acceptances per part
@@ -302,7 +329,11 @@ class BlockStep:
     def _set(self, state: State, values: np.ndarray) -> None:
         for m in self.members:
             state.set(m.group, m.rows, values[:, m.coordinates])
-        state.recompute(self.deterministic)
+        for group, rows, bound in self.deterministic:
+            if bound is None:
+                state.recompute([group])
+            else:
+                state.recompute_rows(group, rows, bound[0])
 
     def _eta(self, state: State) -> np.ndarray:
         """``(chains, n)`` stacked linear predictors of every child element at the current values."""
@@ -310,7 +341,10 @@ class BlockStep:
         for link in self.links:
             p = link.predictor
             if p.expr is None:
-                value = state.parameters(link.group)[0][:, link.child_rows]
+                value = _parameters(state, link.group, link.child_rows, link.params)[0]
+            elif link.expr is not None:
+                with np.errstate(all="ignore"):
+                    value = np.broadcast_to(evaluate(link.expr[0], state.values), (state.chains, len(link.child_rows)))
             else:
                 with np.errstate(all="ignore"):
                     value = np.broadcast_to(evaluate(p.expr, state.values), (state.chains, p.owner.size))
@@ -340,8 +374,7 @@ class BlockStep:
         observed = []
         for link in self.links:
             y = state.get(link.group, link.child_rows).reshape(state.chains, -1)
-            params = [p[:, link.child_rows] for p in state.parameters(link.group)]
-            size = link.predictor.family.size(params)
+            size = link.predictor.family.size(_parameters(state, link.group, link.child_rows, link.params))
             observed.append((y, size if link.width > 1 else np.broadcast_to(size, y.shape)))
         return observed
 
@@ -393,7 +426,7 @@ class BlockStep:
         mean = np.zeros((state.chains, self.size))
         precision = np.zeros((state.chains, self.size, self.size))
         for m in self.members:
-            centre, spread = (p[:, m.rows] for p in state.parameters(m.group))
+            centre, spread = _parameters(state, m.group, m.rows, m.params)
             mean[:, m.coordinates] = centre.reshape(state.chains, -1)
             rows, cols = m.prior_entries
             precision[:, rows, cols] = spread.reshape(state.chains, -1)
@@ -709,10 +742,21 @@ def _assemble(model, members, rows, informed, predictors, chains, reads=None) ->
     pattern = sparse.vstack(blocks).tocsr()
     if (pattern.getnnz(axis=1) < 2).all():  # no child reads two coordinates: nothing to gain
         return None
-    step = BlockStep(placed, links, pattern, deterministic, chains)
+    step = BlockStep(placed, links, pattern, _fed(model, members, rows, deterministic), chains)
     if not step.exact:
         step.followers = _followers(model, step, informed, chains)
     return step
+
+
+def _fed(model, members, rows, deterministic) -> list[tuple]:
+    """Each deterministic group downstream, with the elements that the members' ``rows``
+    feed (None: all, for a group whose elements read each other)."""
+    fed = {group.name: np.zeros(group.size, bool) for group in deterministic}
+    for member in members:
+        for name, matrix in dependence(model, member, deterministic, deterministic).items():
+            fed[name] |= matrix[:, rows[member.name]].getnnz(axis=1) > 0
+    return [(group, None if model.graph.has_edge(group.name, group.name) else np.flatnonzero(fed[group.name]))
+            for group in deterministic]
 
 
 def _followers(model, step: BlockStep, informed, chains) -> list:

@@ -97,10 +97,19 @@ class State:
             if group.name in self.fixed:
                 continue
             for _ in range(self.passes[group.name]):
-                with np.errstate(all="ignore"):
-                    value = evaluate(group.expr, self.values)
-                value = np.broadcast_to(value, (self.chains, group.size, *group.value_shape))
-                self.values[group.var][:, group.target] = value.reshape(self.chains, group.size, -1)
+                self._compute(group, group.target, group.expr)
+
+    def recompute_rows(self, group: NodeGroup, rows: np.ndarray, expr) -> None:
+        """Recompute the elements ``rows`` of a deterministic group whose elements do not read
+        each other, from ``expr``, its expression bound for them (evaluator.restrict)."""
+        if group.name not in self.fixed:
+            self._compute(group, group.target[rows], expr)
+
+    def _compute(self, group: NodeGroup, target: np.ndarray, expr) -> None:
+        with np.errstate(all="ignore"):
+            value = evaluate(expr, self.values)
+        value = np.broadcast_to(value, (self.chains, len(target), *group.value_shape))
+        self.values[group.var][:, target] = value.reshape(self.chains, len(target), -1)
 
 
 def _passes(model: ModelGraph, group: NodeGroup) -> int:

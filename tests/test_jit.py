@@ -652,6 +652,18 @@ def test_auto_leaves_large_models_to_the_numpy_engine(monkeypatch):
     assert compiled_sweep(model.graph, plan, [], "numba") is not None
 
 
+def test_nodes_in_block_steps_do_not_count_towards_the_auto_limit(monkeypatch):
+    """Block steps update a bounded number of coordinates at a time in both engines: however
+    many groups' effects come in them, auto compiles."""
+    import hiergraph.jit as jit
+
+    regression = compile_model(REGRESSION, data={"N": 3, "x": [1.0, 2.0, 3.0], "y": [0.5, 1.0, 2.0]})
+    survival = compile_model(SURVIVAL, data=SURVIVAL_DATA)
+    monkeypatch.setattr(jit, "AUTO_LIMIT", 1)
+    assert not jit.too_large(regression.plan(1))  # a and b: one block
+    assert jit.too_large(survival.plan(1, overrides=SLICED))
+
+
 @pytest.mark.parametrize("name, params", [("dpois", (3.7,)), ("dbin", (0.3, 12.0))])
 def test_value_free_kernels_differ_from_the_log_density_by_the_value_terms_alone(name, params):
     """A slice density reads ``lk_``: moving the parameter changes it as ``lp_`` changes."""

@@ -89,7 +89,14 @@ class BlockCode:
                       f"        value = {self.current}[{at}] if source == 0 else "
                       f"({self.probe}[{at}] if source == 1 else {self.drawn}[{at}])",
                       f"        {w.component(m.group, row, k)} = value"]
-        w.function(f"def place_{self.s}(V, I, F, A, source):", lines + w.recompute_all(self.step.deterministic))
+        for group, rows, _ in self.step.deterministic:
+            if rows is None:
+                lines += w.recompute_all([group])
+                continue
+            table, row = self.tables.ints_of(rows), w.temp("r")
+            lines += [f"for q in range({table}.shape[0]):", f"    {row} = {table}[q]"]
+            lines += _indent(w.deterministic(group, row), 1)
+        w.function(f"def place_{self.s}(V, I, F, A, source):", lines)
 
     def predictor(self) -> None:
         w, lines = self.writer, []
