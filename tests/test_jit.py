@@ -170,12 +170,12 @@ def test_the_generated_deviance_is_the_engines():
 
 
 def test_auto_runs_numpy_where_a_step_is_not_compiled_and_numba_says_why():
-    # multinomial nodes have no compiled kernel yet
-    model = compile_model("model { y[1:2] ~ dmulti(p[], 5)\n p[1:2] ~ ddirch(a[]) }",
-                          data={"y": [2, 3], "a": [1.0, 1.0]})
-    plan = model.plan(1)
+    # forced random-walk Metropolis moves are not compiled
+    model = compile_model("model { y ~ dnorm(mu, 1)\n mu ~ dnorm(0, 1)\n nu ~ dnorm(mu, 1) }",
+                          data={"y": 0.5})
+    plan = model.plan(1, overrides={"mu": "rw_metropolis"})
     assert compiled_sweep(model.graph, plan, default_monitors(model.graph), "auto") is None
-    with pytest.raises(UsageError, match=r"cannot compile this model yet: y\[1:2\] ~ dmulti; "):
+    with pytest.raises(UsageError, match=r"cannot compile this model yet: the rw_metropolis sampler of mu; "):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
     with pytest.raises(UsageError, match="unknown backend"):
         compiled_sweep(model.graph, plan, default_monitors(model.graph), "fortran")
@@ -489,6 +489,8 @@ MULTIVARIATE = """model {
   Omega[1:2, 1:2] ~ dwish(R[, ], 5)
   for (i in 1:K) { category[i] ~ dcat(pi[]) }
   pi[1:3] ~ ddirch(a[])
+  for (i in 1:2) { counts[i, 1:3] ~ dmulti(q[], 20) }
+  q[1:3] ~ ddirch(a[])
 }"""
 
 
@@ -501,7 +503,8 @@ def _multivariate_data() -> dict:
                 z=rng.normal([1, 2], 1, (m, 2)), Q=np.array([[2.0, -0.8], [-0.8, 1.0]]),
                 m1=np.array([0.0, 0.5]), P1=np.array([[0.3, 0.1], [0.1, 0.2]]),
                 w=rng.normal(0, [1, 2], (m, 2)), c0=np.array([0.1, -0.2]), R=np.array([[1.0, 0.3], [0.3, 2.0]]),
-                category=[1, 3, 3, 2, 3, 1, 3, 3, 2], a=np.array([0.5, 1.0, 2.0]))
+                category=[1, 3, 3, 2, 3, 1, 3, 3, 2], a=np.array([0.5, 1.0, 2.0]),
+                counts=np.array([[3, 10, 7], [6, 6, 8]]))
 
 
 def test_the_generated_deviance_of_multivariate_children_is_the_engines():
@@ -511,23 +514,42 @@ def test_the_generated_deviance_of_multivariate_children_is_the_engines():
     assert_generated_deviance_is_the_engines(model, model.plan(1))
 
 
-def test_the_multivariate_normal_kernel_is_the_registrys():
-    """Positive definite, not symmetric, and symmetric but indefinite precisions."""
+def _registry_log_density(name, x, params):
+    """The registry's log density where its parameters are valid, else -inf."""
+    if not bool(DISTRIBUTIONS[name].valid(*params)):
+        return -math.inf
+    return _numpy_log_density(name, x, params)
+
+
+@pytest.mark.parametrize("name", ["dmnorm", "dmnorm.vcov"])
+def test_the_multivariate_normal_kernels_are_the_registrys(name):
+    """Positive definite, not symmetric, and symmetric but indefinite matrices."""
+    kernel = getattr(scalar, expressions.VECTOR_DENSITIES[name])
     x, mu = np.array([0.3, -1.2, 2.0]), np.array([0.0, -1.0, 1.5])
-    for omega in (np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 0.7]]),
-                  np.array([[2.0, 0.5, 0.1], [0.4, 1.0, -0.3], [0.1, -0.3, 0.7]]),
-                  np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])):
-        expected = _numpy_log_density("dmnorm", x, (mu, omega))
-        valid = bool(DISTRIBUTIONS["dmnorm"].valid(mu, omega))
-        if not valid:
-            expected = -math.inf
-        assert scalar.lp_dmnorm(x, mu, omega.ravel().copy(), 3) == pytest.approx(expected, rel=1e-12)
+    for matrix in (np.array([[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 0.7]]),
+                   np.array([[2.0, 0.5, 0.1], [0.4, 1.0, -0.3], [0.1, -0.3, 0.7]]),
+                   np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])):
+        expected = _registry_log_density(name, x, (mu, matrix))
+        assert kernel(x, mu, matrix.ravel().copy(), 3) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_multinomial_kernel_is_the_registrys():
+    """Unnormalised weights, a zero weight with and without a count on it, no weight at all
+    with and without draws, a negative weight and a size that is not whole."""
+    cases = [([2, 3, 1], [1.0, 2.0, 1.0], 6), ([2, 0, 1], [0.5, 0.0, 0.5], 3), ([2, 1, 1], [0.5, 0.0, 0.5], 4),
+             ([0, 0, 0], [0.0, 0.0, 0.0], 0), ([1, 0, 0], [0.0, 0.0, 0.0], 1), ([1, 1, 0], [0.5, -0.1, 0.6], 2),
+             ([1, 1, 0], [0.5, 0.5, 0.5], 2.5)]
+    for x, pi, size in cases:
+        x, pi = np.array(x, float), np.array(pi)
+        expected = _registry_log_density("dmulti", x, (pi, np.float64(size)))
+        assert scalar.lp_dmulti(x, pi, float(size), 3) == pytest.approx(expected, rel=1e-12), (x, pi, size)
 
 
 def test_compiled_multivariate_conjugate_updates_draw_their_exact_posteriors():
-    """Four independent parts, each drawn exactly every sweep: a dmnorm prior (with a
+    """Five independent parts, each drawn exactly every sweep: a dmnorm prior (with a
     correlated precision) of normal children's coefficients, a dmnorm mean of dmnorm
-    children, a Wishart precision of dmnorm children and a Dirichlet of categorical ones.
+    children, a Wishart precision of dmnorm children and Dirichlets of categorical and of
+    multinomial ones.
     Each is checked against its closed-form posterior, along directions that mix components."""
     from scipy import stats
 
@@ -536,9 +558,9 @@ def test_compiled_multivariate_conjugate_updates_draw_their_exact_posteriors():
     model = compile_model(MULTIVARIATE, data=data)
     plan = model.plan(2)
     assert [g.sampler for g in plan.groups] == ["conjugate_normal_block"] * 2 + [
-        "conjugate_wishart_mnormal", "conjugate_dirichlet_categorical"]
+        "conjugate_wishart_mnormal", "conjugate_dirichlet_categorical", "conjugate_dirichlet_multinomial"]
     draws = run(model.graph, plan, chains=2, burn=5, iterations=2000, seed=8, backend="numba",
-                monitors=[resolve_monitor(model.graph, name) for name in ("beta", "theta", "Omega", "pi")])
+                monitors=[resolve_monitor(model.graph, name) for name in ("beta", "theta", "Omega", "pi", "q")])
 
     def vector(name, size):
         return np.stack([draws[f"{name}[{k}]"].ravel() for k in range(1, size + 1)], axis=1)
@@ -562,41 +584,53 @@ def test_compiled_multivariate_conjugate_updates_draw_their_exact_posteriors():
     for direction in ([1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0]):
         v = np.array(direction)
         assert_exact_draws(np.einsum("i,nij,j->n", v, omega, v), stats.gamma(2.5 + m / 2, scale=2 * v @ scale @ v))
-    # pi | category ~ Dirichlet(a + counts): each component a beta, and pi sums to 1
-    alpha = data["a"] + np.bincount(data["category"], minlength=4)[1:]
-    pi = vector("pi", 3)
-    assert np.allclose(pi.sum(axis=1), 1.0)
-    for k in range(3):
-        assert_exact_draws(pi[:, k], stats.beta(alpha[k], alpha.sum() - alpha[k]))
+    # pi | category ~ Dirichlet(a + counts), q | counts likewise: each component a beta
+    for name, counts in (("pi", np.bincount(data["category"], minlength=4)[1:]), ("q", data["counts"].sum(0))):
+        alpha = data["a"] + counts
+        values = vector(name, 3)
+        assert np.allclose(values.sum(axis=1), 1.0)
+        for k in range(3):
+            assert_exact_draws(values[:, k], stats.beta(alpha[k], alpha.sum() - alpha[k]))
 
 
 ELLIPTICAL = """model {
   for (i in 1:N) { y[i] ~ dnorm(inprod(b[], X[i, ]), 0.5) }
   b[1:3] ~ dmnorm(m[], P[, ])
+  for (i in 1:N) { w[i] ~ dnorm(inprod(c[], X[i, 1:2]), 0.5) }
+  c[1:2] ~ dmnorm.vcov(m[1:2], S[, ])
 }"""
 
 
 def test_the_compiled_elliptical_slice_move_keeps_the_exact_posterior():
     """The elliptical slice move forced on a conjugate model, so that the posterior is a
-    closed-form normal: correlated draws, checked by batch means along mixing directions."""
+    closed-form normal: correlated draws, checked by batch means along mixing directions;
+    the same for a dmnorm.vcov node (its prior draw from the covariance's factor)."""
     rng = np.random.default_rng(7)
     n = 10
     design = rng.normal(0, 1, (n, 3))
     data = dict(N=n, X=design, y=design @ [0.5, -1.0, 2.0] + rng.normal(0, 0.7, n),
-                m=np.array([0.0, 1.0, 0.0]), P=np.array([[1.0, 0.3, 0.0], [0.3, 0.5, -0.2], [0.0, -0.2, 0.8]]))
+                m=np.array([0.0, 1.0, 0.0]), P=np.array([[1.0, 0.3, 0.0], [0.3, 0.5, -0.2], [0.0, -0.2, 0.8]]),
+                w=design[:, :2] @ [1.0, 0.5] + rng.normal(0, 1.4, n), S=np.array([[2.0, -0.6], [-0.6, 1.0]]))
     model = compile_model(ELLIPTICAL, data=data)
     plan = model.plan(2, overrides={"b[1:3]": "elliptical_slice"})
-    assert plan.groups[0].sampler == "elliptical_slice"
-    precision = data["P"] + 0.5 * design.T @ design
-    covariance = np.linalg.inv(precision)
-    mean = covariance @ (data["P"] @ data["m"] + 0.5 * design.T @ data["y"])
+    assert [g.sampler for g in plan.groups] == ["elliptical_slice"] * 2
+    prior_precision = np.linalg.inv(data["S"])
+    posteriors = {  # (precision, precision x mean)
+        "b": (data["P"] + 0.5 * design.T @ design, data["P"] @ data["m"] + 0.5 * design.T @ data["y"]),
+        "c": (prior_precision + 0.5 * design[:, :2].T @ design[:, :2],
+              prior_precision @ data["m"][:2] + 0.5 * design[:, :2].T @ data["w"]),
+    }
     draws = run(model.graph, plan, chains=2, burn=100, iterations=20000, seed=9, backend="numba",
-                monitors=[resolve_monitor(model.graph, "b")])
-    values = np.stack([draws[f"b[{k}]"] for k in (1, 2, 3)], axis=-1)  # (chains, draws, 3)
-    for direction in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, -1.0]):
-        v = np.array(direction)
-        # a move along one random ellipse a sweep: about one effective draw in ten here
-        assert_mcmc_moments((values @ v).ravel(), v @ mean, v @ covariance @ v, min_ess_fraction=0.05)
+                monitors=[resolve_monitor(model.graph, name) for name in posteriors])
+    for name, (precision, linear) in posteriors.items():
+        covariance = np.linalg.inv(precision)
+        mean = covariance @ linear
+        size = len(mean)
+        values = np.stack([draws[f"{name}[{k}]"] for k in range(1, size + 1)], axis=-1)  # (chains, draws, size)
+        for direction in np.vstack([np.eye(size), np.resize([1.0, 1.0, -1.0], size)]):
+            # a move along one random ellipse a sweep: about one effective draw in ten here
+            assert_mcmc_moments((values @ direction).ravel(), direction @ mean, direction @ covariance @ direction,
+                                min_ess_fraction=0.05)
 
 
 CENSORED = """model {

@@ -56,6 +56,9 @@ VALUE_TERMS = {"dpois": (), "dbin": (1,)}
 # parameters may be truncated in.
 TRUNCATABLE = ("dnorm", "dlnorm", "dt", "dlogis", "ddexp", "dgamma", "dchisqr", "dexp", "dweib", "dpar",
                "dbeta", "dunif", "dbern", "dbin", "dpois", "dnegbin")
+# vector-valued distributions with a log density kernel (:mod:`hiergraph.jit.scalar`), called
+# with the value, the parameters (vectors and matrices as flat runs) and the value's length
+VECTOR_DENSITIES = {"dmnorm": "lp_dmnorm", "dmnorm.vcov": "lp_dmnorm_vcov", "dmulti": "lp_dmulti"}
 TRUNCATED_TRIES = 16  # draws of the whole distribution before a truncated draw inverts the tail
 ALIASES = {"dbinom": "dbin", "dnbinom": "dnegbin", "dchisq": "dchisqr", "dweibull": "dweib"}
 
@@ -290,20 +293,25 @@ class ExpressionWriter:
 
     def own_density(self, group, row: str, pre: list, up_to_constant: bool = False) -> str:
         """Code of the log density of element ``row`` at its own value, a scalar's or a
-        vector's (``dmnorm``: its value, mean and precision gathered into scratch memory)."""
+        vector's (:data:`VECTOR_DENSITIES`: its value and its vector and matrix parameters
+        gathered into scratch memory)."""
         if not group.value_shape:
             return self.log_density(group, row, self.value(group, row), pre, up_to_constant=up_to_constant)
-        if group.distribution.name != "dmnorm" or group.bounds is not None:
-            raise NotCompilable(f"{group.name} ~ {group.distribution.name}")
+        name = group.distribution.name
+        if name not in VECTOR_DENSITIES or group.bounds is not None:
+            raise NotCompilable(f"{group.name} ~ {name}")
         side = group.value_shape[0]
-        x, mu, omega = (self.tables.memory_of(n, 0.0) for n in (side, side, side * side))
-        e, mean_pre, entry_pre = self.temp("e"), [], []
-        mean = self.code(group.params[0], row, mean_pre, e)
-        entry = self.code(group.params[1], row, entry_pre, e)
-        pre += ([f"for {e} in range({side}):", f"    {x}[{e}] = {self.component(group, row, e)}"]
-                + _indent(mean_pre + [f"{mu}[{e}] = {mean}"], 1) + [f"for {e} in range({side * side}):"]
-                + _indent(entry_pre + [f"{omega}[{e}] = {entry}"], 1))
-        return f"lp_dmnorm(whole({x}), whole({mu}), whole({omega}), {side})"
+        x, e, args = self.tables.memory_of(side, 0.0), self.temp("e"), []
+        pre += [f"for {e} in range({side}):", f"    {x}[{e}] = {self.component(group, row, e)}"]
+        for param, rank in zip(group.params, group.distribution.param_ranks):
+            if not rank:
+                args.append(self.code(param, row, pre))
+                continue
+            values, inner = self.tables.memory_of(side ** rank, 0.0), []
+            entry = self.code(param, row, inner, e)
+            pre += [f"for {e} in range({side ** rank}):"] + _indent(inner + [f"{values}[{e}] = {entry}"], 1)
+            args.append(f"whole({values})")
+        return f"{VECTOR_DENSITIES[name]}(whole({x}), {', '.join(args)}, {side})"
 
     def _assigned(self, code: str, pre: list) -> str:
         """``code`` as a temporary, so that code using it twice evaluates it once."""

@@ -5,8 +5,8 @@ as :class:`hiergraph.conjugacy.WishartStep`, :class:`hiergraph.conjugacy.Dirichl
 * a ``dwish(R, k)`` precision of ``dmnorm`` children: Wishart(R + the sum of the children's
   outer products (y - mu)(y - mu)', k + their number), drawn by Bartlett's decomposition
   (:func:`hiergraph.jit.scalar.rv_dwish`);
-* a ``ddirch(alpha)`` probability vector of ``dcat`` children: Dirichlet(alpha + the count
-  of each category), drawn as independent gammas normalised;
+* a ``ddirch(alpha)`` probability vector of ``dcat`` and ``dmulti`` children: Dirichlet(alpha
+  + the count of each category), drawn as independent gammas normalised;
 * a ``dmnorm`` node with other children: an elliptical slice move.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..samplers import EllipticalSliceStep
-from .expressions import NotCompilable, _dist, _indent
+from .expressions import NotCompilable, _indent
 
 
 def _children(writer, step, per_child) -> list[str]:
@@ -70,16 +70,15 @@ def wishart(writer, step, s: str) -> None:
 def dirichlet(writer, step, s: str) -> None:
     target = step.group
     width = target.value_shape[0]
-    for link, _ in step.links:
-        if _dist(link.group) != "dcat":
-            raise NotCompilable(f"the {step.name} update of {target.name}")
     alpha, drawn = writer.tables.memory_of(width, 0.0), writer.tables.memory_of(width, 0.0)
     e, row, pre = writer.temp("e"), writer.temp("r"), []
     entry = writer.code(target.params[0], row, pre, e)
     prior = [f"for {e} in range({width}):"] + _indent(pre + [f"{alpha}[{e}] = {entry}"], 1)
 
     def child_terms(group, child: str) -> list[str]:
-        return [f"{alpha}[int({writer.value(group, child)}) - 1] += 1.0"]
+        if group.distribution.name == "dmulti":  # its counts
+            return [f"for {e} in range({width}):", f"    {alpha}[{e}] += {writer.component(group, child, e)}"]
+        return [f"{alpha}[int({writer.value(group, child)}) - 1] += 1.0"]  # dcat: its category
 
     draw = ["total = 0.0", f"for {e} in range({width}):",
             f"    {drawn}[{e}] = rv_dgamma(rng, {alpha}[{e}], 1.0)", f"    total += {drawn}[{e}]",
@@ -92,9 +91,10 @@ def elliptical(writer, step, s: str) -> None:
     :class:`hiergraph.samplers.EllipticalSliceStep`, through ``density_<s>`` (the likelihood
     at a vector of components): the ellipse through the current value and a prior draw
     ``L'^-1 z`` (Omega = L L'), its angle bracket shrunk until the likelihood is above the
-    slice; a row whose precision has no Cholesky factor stays where it is."""
+    slice (``dmnorm.vcov``: ``L z`` for Sigma = L L'); a row whose matrix has no Cholesky
+    factor stays where it is."""
     target, tables = step.group, writer.tables
-    if target.distribution.name != "dmnorm":
+    if target.distribution.name not in ("dmnorm", "dmnorm.vcov"):
         raise NotCompilable(f"the {step.name} sampler of {target.name}")
     side = target.value_shape[0]
     mean, factor, noise, current, trial = (tables.memory_of(n, 0.0) for n in (side, side * side, side, side, side))
@@ -102,6 +102,9 @@ def elliptical(writer, step, s: str) -> None:
     mean_code = writer.code(target.params[0], row, mean_pre, e)
     entry = writer.code(target.params[1], row, entry_pre, e)
     likelihood = f"density_{s}(V, I, F, A, p, whole({trial}))"
+    # the prior draw: L'^-1 z for a precision Omega = L L', L z for a covariance Sigma = L L'
+    prior_draw = (f"solve_transposed(whole({factor}), {side}, whole({noise}), 0, 1)"
+                  if target.distribution.name == "dmnorm" else f"multiply_lower(whole({factor}), {side}, whole({noise}))")
 
     def point(on_ellipse: bool) -> list[str]:
         """``trial``: the point at ``angle`` on the ellipse, or the current value."""
@@ -109,7 +112,7 @@ def elliptical(writer, step, s: str) -> None:
                  else f"{current}[{e}]")
         return [f"for {e} in range({side}):", f"    {trial}[{e}] = {value} + {mean}[{e}]"]
 
-    move = ([f"solve_transposed(whole({factor}), {side}, whole({noise}), 0, 1)"] + point(False)
+    move = ([prior_draw] + point(False)
             + [f"log_y = {likelihood} - draw_exponential(rng)",
                "angle = 2.0 * np.pi * draw_uniform(rng)",
                "low = angle - 2.0 * np.pi",

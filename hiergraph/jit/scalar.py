@@ -563,24 +563,82 @@ def solve_transposed(factor, n, b, first, stride):
 
 
 @kernel
+def symmetric(m, n):
+    """Whether the n x n matrix ``m`` is symmetric to numpy's isclose, as
+    distributions._positive_definite asks."""
+    for i in range(n):
+        for j in range(i):
+            a, b = m[i * n + j], m[j * n + i]
+            if not abs(a - b) <= 1e-8 + 1e-5 * abs(b) or not abs(b - a) <= 1e-8 + 1e-5 * abs(a):
+                return False
+    return True
+
+
+@kernel
+def multiply_lower(factor, n, z):
+    """``z`` overwritten by L z for the lower triangular n x n ``factor`` L (row-major), from
+    the last row up, which reads only entries not yet overwritten."""
+    for i in range(n - 1, -1, -1):
+        t = 0.0
+        for m in range(i + 1):
+            t += factor[i * n + m] * z[m]
+        z[i] = t
+
+
+@kernel
 def lp_dmnorm(x, mu, omega, n):
     """dmnorm(mu, Omega)'s log density at the n-vector ``x``: (log |Omega| - n log 2 pi - (x -
-    mu)' Omega (x - mu)) / 2 (JAGS manual ch. 9); -inf unless Omega is symmetric (to numpy's
-    isclose, as distributions._positive_definite) and positive definite. ``omega`` is
-    overwritten."""
+    mu)' Omega (x - mu)) / 2 (JAGS manual ch. 9); -inf unless Omega is symmetric and positive
+    definite. ``omega`` is overwritten."""
+    if not symmetric(omega, n):
+        return -INF
     quadratic = 0.0
     for i in range(n):
         for j in range(n):
-            a, b = omega[i * n + j], omega[j * n + i]
-            if not abs(a - b) <= 1e-8 + 1e-5 * abs(b):
-                return -INF
-            quadratic += (x[i] - mu[i]) * a * (x[j] - mu[j])
+            quadratic += (x[i] - mu[i]) * omega[i * n + j] * (x[j] - mu[j])
     if not dense_cholesky(omega, n):
         return -INF
     log_det = 0.0
     for i in range(n):
         log_det += 2.0 * math.log(omega[i * n + i])
     return 0.5 * (log_det - n * LOG_2PI - quadratic)
+
+
+@kernel
+def lp_dmnorm_vcov(x, mu, sigma, n):
+    """dmnorm.vcov(mu, Sigma)'s log density at ``x``: -(log |Sigma| + n log 2 pi + |L^-1 (x -
+    mu)|^2) / 2 with Sigma = L L'; -inf unless Sigma is symmetric and positive definite.
+    ``sigma`` is overwritten."""
+    if not symmetric(sigma, n) or not dense_cholesky(sigma, n):
+        return -INF
+    log_det, quadratic = 0.0, 0.0
+    u = np.empty(n)
+    for i in range(n):  # forward substitution: L u = x - mu
+        t = x[i] - mu[i]
+        for m in range(i):
+            t -= sigma[i * n + m] * u[m]
+        u[i] = t / sigma[i * n + i]
+        quadratic += u[i] * u[i]
+        log_det += 2.0 * math.log(sigma[i * n + i])
+    return -0.5 * (log_det + n * LOG_2PI + quadratic)
+
+
+@kernel
+def lp_dmulti(x, pi, size, n):
+    """dmulti(pi, size)'s log density at the n-vector of counts ``x``: log size! + sum of x_j
+    log p_j - log x_j! with p = pi / sum(pi) (JAGS manual ch. 9); -inf unless every pi_j >= 0,
+    size is a whole number and some pi_j > 0 unless size = 0, as the registry asks."""
+    total = 0.0
+    for j in range(n):
+        if not pi[j] >= 0:
+            return -INF
+        total += pi[j]
+    if not whole(size) or not (total > 0 or size == 0):
+        return -INF
+    out = math.lgamma(size + 1)
+    for j in range(n):
+        out += xlogy(x[j], pi[j] / total if total > 0 else 0.0) - math.lgamma(x[j] + 1)
+    return finite_or_minus_inf(out)
 
 
 @kernel
