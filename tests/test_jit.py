@@ -21,7 +21,7 @@ from hiergraph import blocks  # noqa: E402
 from hiergraph.jit import blockcode, expressions, runner, scalar  # noqa: E402
 from hiergraph.state import State  # noqa: E402
 
-from checks import assert_exact_draws  # noqa: E402
+from checks import assert_exact_draws, assert_exact_frequencies  # noqa: E402
 from test_samplers import assert_mcmc_moments  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -591,6 +591,49 @@ def test_compiled_multivariate_conjugate_updates_draw_their_exact_posteriors():
         assert np.allclose(values.sum(axis=1), 1.0)
         for k in range(3):
             assert_exact_draws(values[:, k], stats.beta(alpha[k], alpha.sum() - alpha[k]))
+
+
+PREDICTIVE = """model {
+  ynew[1:2] ~ dmnorm(m[], P[, ])
+  vnew[1:2] ~ dmnorm.vcov(m[], S[, ])
+  W[1:2, 1:2] ~ dwish(R[, ], 5)
+  d[1:3] ~ ddirch(a[])
+  counts[1:3] ~ dmulti(q[], 10)
+}"""
+
+
+def test_compiled_forward_draws_of_vector_and_matrix_nodes():
+    """Nodes with no data below them are drawn from their priors each sweep: independent
+    draws, checked against each distribution along mixing directions."""
+    from scipy import stats
+
+    data = dict(m=np.array([1.0, -1.0]), P=np.array([[2.0, 0.7], [0.7, 1.0]]), S=np.array([[0.5, -0.3], [-0.3, 2.0]]),
+                R=np.array([[1.0, 0.4], [0.4, 2.0]]), a=np.array([0.5, 0.0, 2.0]), q=np.array([1.0, 2.0, 5.0]))
+    model = compile_model(PREDICTIVE, data=data)
+    plan = model.plan(2)
+    assert {g.sampler for g in plan.groups} == {"forward"}
+    names = ("ynew", "vnew", "W", "d", "counts")
+    draws = run(model.graph, plan, chains=2, burn=0, iterations=2000, seed=11, backend="numba",
+                monitors=[resolve_monitor(model.graph, name) for name in names])
+
+    def vector(name, labels):
+        return np.stack([draws[f"{name}[{k}]"].ravel() for k in labels], axis=1)
+
+    for name, covariance in (("ynew", np.linalg.inv(data["P"])), ("vnew", data["S"])):
+        for v in (np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([1.0, 1.0])):
+            assert_exact_draws(vector(name, (1, 2)) @ v, stats.norm(v @ data["m"], np.sqrt(v @ covariance @ v)))
+    scale = np.linalg.inv(data["R"])
+    wishart = vector("W", ("1,1", "1,2", "2,1", "2,2")).reshape(-1, 2, 2)
+    for v in (np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([1.0, -1.0])):
+        assert_exact_draws(np.einsum("i,nij,j->n", v, wishart, v), stats.gamma(2.5, scale=2 * v @ scale @ v))
+    shares = vector("d", (1, 2, 3))
+    assert np.allclose(shares.sum(axis=1), 1.0) and (shares[:, 1] == 0).all()  # a structural zero
+    for k in (0, 2):
+        assert_exact_draws(shares[:, k], stats.beta(data["a"][k], data["a"].sum() - data["a"][k]))
+    counts = vector("counts", (1, 2, 3))
+    assert (counts.sum(axis=1) == 10).all()
+    for k in range(3):
+        assert_exact_frequencies(counts[:, k], np.arange(11), stats.binom(10, data["q"][k] / data["q"].sum()).pmf(np.arange(11)))
 
 
 ELLIPTICAL = """model {

@@ -18,7 +18,7 @@ from hiergraph.distributions import DISTRIBUTIONS  # noqa: E402
 from hiergraph.engine import resolve_monitor, run  # noqa: E402
 from hiergraph.jit import expressions, scalar, tails  # noqa: E402
 
-from checks import assert_exact_draws  # noqa: E402
+from checks import assert_exact_draws, assert_exact_frequencies  # noqa: E402
 from test_samplers import assert_mcmc_moments, posterior_moments  # noqa: E402
 
 # parameter values per truncatable distribution, ordinary and extreme
@@ -173,11 +173,7 @@ def test_compiled_forward_draws_of_truncated_nodes():
     for name, distribution in exact.items():
         assert_exact_draws(draws[name], distribution)
     values = np.arange(1, 5)
-    pmf = stats.poisson(3).pmf(values) / stats.poisson(3).pmf(values).sum()
-    counts = np.array([(draws["c"] == v).sum() for v in values])
-    n = counts.sum()
-    assert n == draws["c"].size
-    assert np.all(np.abs(counts / n - pmf) < 4 * np.sqrt(pmf * (1 - pmf) / n))
+    assert_exact_frequencies(draws["c"], values, stats.poisson(3).pmf(values) / stats.poisson(3).pmf(values).sum())
 
 
 def test_empty_truncation_bounds_nothing():

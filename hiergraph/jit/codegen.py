@@ -454,6 +454,8 @@ class Writer(ExpressionWriter):
 
     def forward(self, step: ForwardStep, s: str) -> None:
         group = step.group
+        if group.value_shape:
+            return multivariate.forward(self, step, s)
         name = _dist(group)
         row, pre = self.temp("r"), []
         if group.bounds is not None:

@@ -301,8 +301,15 @@ class ExpressionWriter:
         if name not in VECTOR_DENSITIES or group.bounds is not None:
             raise NotCompilable(f"{group.name} ~ {name}")
         side = group.value_shape[0]
-        x, e, args = self.tables.memory_of(side, 0.0), self.temp("e"), []
+        x, e = self.tables.memory_of(side, 0.0), self.temp("e")
         pre += [f"for {e} in range({side}):", f"    {x}[{e}] = {self.component(group, row, e)}"]
+        return f"{VECTOR_DENSITIES[name]}(whole({x}), {', '.join(self.gathered(group, row, pre))}, {side})"
+
+    def gathered(self, group, row: str, pre: list) -> list[str]:
+        """Code of a vector or matrix node's parameters for element ``row``: numbers as they
+        are, vectors and matrices gathered into scratch memory, each read by a kernel as a
+        flat run (row-major) of side ** rank values."""
+        side, args, e = group.value_shape[0], [], self.temp("e")
         for param, rank in zip(group.params, group.distribution.param_ranks):
             if not rank:
                 args.append(self.code(param, row, pre))
@@ -311,7 +318,7 @@ class ExpressionWriter:
             entry = self.code(param, row, inner, e)
             pre += [f"for {e} in range({side ** rank}):"] + _indent(inner + [f"{values}[{e}] = {entry}"], 1)
             args.append(f"whole({values})")
-        return f"{VECTOR_DENSITIES[name]}(whole({x}), {', '.join(args)}, {side})"
+        return args
 
     def _assigned(self, code: str, pre: list) -> str:
         """``code`` as a temporary, so that code using it twice evaluates it once."""

@@ -1,13 +1,14 @@
 """Updates of vector and matrix nodes written out for the numba backend, one row at a time,
-as :class:`hiergraph.conjugacy.WishartStep`, :class:`hiergraph.conjugacy.DirichletStep` and
-:class:`hiergraph.samplers.EllipticalSliceStep`:
+as :class:`hiergraph.conjugacy.WishartStep`, :class:`hiergraph.conjugacy.DirichletStep`,
+:class:`hiergraph.samplers.EllipticalSliceStep` and :class:`hiergraph.samplers.ForwardStep`:
 
 * a ``dwish(R, k)`` precision of ``dmnorm`` children: Wishart(R + the sum of the children's
   outer products (y - mu)(y - mu)', k + their number), drawn by Bartlett's decomposition
   (:func:`hiergraph.jit.scalar.rv_dwish`);
 * a ``ddirch(alpha)`` probability vector of ``dcat`` and ``dmulti`` children: Dirichlet(alpha
   + the count of each category), drawn as independent gammas normalised;
-* a ``dmnorm`` node with other children: an elliptical slice move.
+* a ``dmnorm`` node with other children: an elliptical slice move;
+* a vector or matrix node with no data below it: a draw from its prior.
 """
 
 from __future__ import annotations
@@ -80,9 +81,7 @@ def dirichlet(writer, step, s: str) -> None:
             return [f"for {e} in range({width}):", f"    {alpha}[{e}] += {writer.component(group, child, e)}"]
         return [f"{alpha}[int({writer.value(group, child)}) - 1] += 1.0"]  # dcat: its category
 
-    draw = ["total = 0.0", f"for {e} in range({width}):",
-            f"    {drawn}[{e}] = rv_dgamma(rng, {alpha}[{e}], 1.0)", f"    total += {drawn}[{e}]",
-            "ok = total > 0.0", f"for {e} in range({width}):", f"    {drawn}[{e}] /= total"]
+    draw = [f"ok = rv_ddirch(rng, whole({alpha}), {width}, whole({drawn}))"]
     _update(writer, step, s, row, prior, child_terms, draw, drawn)
 
 
@@ -132,3 +131,29 @@ def elliptical(writer, step, s: str) -> None:
             + [f"if dense_cholesky(whole({factor}), {side}):"] + _indent(move, 1))
     body = [f"for p in range({tables.ints_of(step.rows)}.shape[0]):"] + _indent(each, 1)
     writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
+
+
+# each vector or matrix distribution's draw kernel (hiergraph.jit.scalar), called with the
+# generator, the parameters as expressions.gathered gives them, the side and the output
+FORWARD_DRAWS = {"dmnorm": "rv_dmnorm", "dmnorm.vcov": "rv_dmnorm_vcov", "ddirch": "rv_ddirch",
+                 "dmulti": "rv_dmulti", "dwish": "rv_dwish"}
+
+
+def forward(writer, step, s: str) -> None:
+    """``step_<s>``: draws of vector and matrix nodes with no data below them from their
+    prior, as :class:`hiergraph.samplers.ForwardStep`; a row whose parameters the kernel
+    cannot draw from (a matrix with no Cholesky factor) keeps its value."""
+    group, tables = step.group, writer.tables
+    name = group.distribution.name
+    if name not in FORWARD_DRAWS or group.bounds is not None:
+        raise NotCompilable(f"{group.name} ~ {name}")
+    side, width = group.value_shape[0], int(np.prod(group.value_shape))
+    drawn, row, e, pre = tables.memory_of(width, 0.0), writer.temp("r"), writer.temp("e"), []
+    args = writer.gathered(group, row, pre)
+    rows = tables.ints_of(step.rows)
+    each = ([f"{row} = {rows}[p]"] + pre
+            + [f"if {FORWARD_DRAWS[name]}(rng, {', '.join(args)}, {side}, whole({drawn})):",
+               f"    for {e} in range({width}):", f"        {writer.component(group, row, e)} = {drawn}[{e}]"])
+    body = [f"for p in range({rows}.shape[0]):"] + _indent(each, 1) + writer.recompute_all(step.deterministic)
+    writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
+

@@ -642,6 +642,65 @@ def lp_dmulti(x, pi, size, n):
 
 
 @kernel
+def rv_dmnorm(rng, mu, omega, n, out):
+    """``out`` = a draw of dmnorm(mu, Omega): mu + L'^-1 z for Omega = L L' (``omega``
+    overwritten); False where Omega has no Cholesky factor (``out`` then untouched)."""
+    if not dense_cholesky(omega, n):
+        return False
+    z = np.empty(n)
+    for i in range(n):
+        z[i] = rng.standard_normal()
+    solve_transposed(omega, n, z, 0, 1)
+    for i in range(n):
+        out[i] = mu[i] + z[i]
+    return True
+
+
+@kernel
+def rv_dmnorm_vcov(rng, mu, sigma, n, out):
+    """``out`` = a draw of dmnorm.vcov(mu, Sigma): mu + L z for Sigma = L L'."""
+    if not dense_cholesky(sigma, n):
+        return False
+    z = np.empty(n)
+    for i in range(n):
+        z[i] = rng.standard_normal()
+    multiply_lower(sigma, n, z)
+    for i in range(n):
+        out[i] = mu[i] + z[i]
+    return True
+
+
+@kernel
+def rv_ddirch(rng, alpha, n, out):
+    """``out`` = a draw of ddirch(alpha): independent gammas normalised (a zero alpha_j, a
+    structural zero, gives 0)."""
+    total = 0.0
+    for j in range(n):
+        out[j] = rng.standard_gamma(alpha[j]) if alpha[j] > 0 else 0.0
+        total += out[j]
+    if not total > 0:
+        return False
+    for j in range(n):
+        out[j] /= total
+    return True
+
+
+@kernel
+def rv_dmulti(rng, pi, size, n, out):
+    """``out`` = a draw of dmulti(pi, size): each count a binomial draw of what is left, with
+    its share of the weight left (pi normalised as the density does)."""
+    left = size
+    for j in range(n):
+        rest = 0.0  # summed afresh, so that no rounding puts a count on a zero weight
+        for m in range(j, n):
+            rest += pi[m]
+        share = min(pi[j] / rest, 1.0) if rest > 0 else 0.0
+        out[j] = rv_dbin(rng, share, left) if share < 1.0 else left
+        left -= out[j]
+    return True
+
+
+@kernel
 def rv_dwish(rng, r, k, n, out):
     """``out`` = a draw of dwish(R, k) for the n x n matrix ``r`` (overwritten): with R = U U'
     (Cholesky) and Bartlett's A (lower triangular, A_ii^2 ~ chi-squared(k - i) from i = 0,
