@@ -303,12 +303,12 @@ class ExpressionWriter:
         side = group.value_shape[0]
         x, e = self.tables.memory_of(side, 0.0), self.temp("e")
         pre += [f"for {e} in range({side}):", f"    {x}[{e}] = {self.component(group, row, e)}"]
-        return f"{VECTOR_DENSITIES[name]}(whole({x}), {', '.join(self.gathered(group, row, pre))}, {side})"
+        return f"{VECTOR_DENSITIES[name]}(whole({x}), {self.kernel_arguments(group, row, pre)}, {side})"
 
     def gathered(self, group, row: str, pre: list) -> list[str]:
         """Code of a vector or matrix node's parameters for element ``row``: numbers as they
-        are, vectors and matrices gathered into scratch memory, each read by a kernel as a
-        flat run (row-major) of side ** rank values."""
+        are, vectors and matrices as the scratch memory they are gathered into (row-major,
+        side ** rank values)."""
         side, args, e = group.value_shape[0], [], self.temp("e")
         for param, rank in zip(group.params, group.distribution.param_ranks):
             if not rank:
@@ -317,8 +317,13 @@ class ExpressionWriter:
             values, inner = self.tables.memory_of(side ** rank, 0.0), []
             entry = self.code(param, row, inner, e)
             pre += [f"for {e} in range({side ** rank}):"] + _indent(inner + [f"{values}[{e}] = {entry}"], 1)
-            args.append(f"whole({values})")
+            args.append(values)
         return args
+
+    def kernel_arguments(self, group, row: str, pre: list) -> str:
+        """The gathered parameters as a kernel's arguments: vectors and matrices as arrays."""
+        return ", ".join(f"whole({code})" if rank else code
+                         for code, rank in zip(self.gathered(group, row, pre), group.distribution.param_ranks))
 
     def _assigned(self, code: str, pre: list) -> str:
         """``code`` as a temporary, so that code using it twice evaluates it once."""

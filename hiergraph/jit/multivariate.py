@@ -48,11 +48,9 @@ def wishart(writer, step, s: str) -> None:
     target = step.group
     side = target.value_shape[0]
     width = side * side
-    scale, deviation, drawn = (writer.tables.memory_of(n, 0.0) for n in (width, side, width))
-    e, row, pre = writer.temp("e"), writer.temp("r"), []
-    entry = writer.code(target.params[0], row, pre, e)
-    degrees = writer.code(target.params[1], row, pre)
-    prior = [f"for {e} in range({width}):"] + _indent(pre + [f"{scale}[{e}] = {entry}"], 1)
+    deviation, drawn = writer.tables.memory_of(side, 0.0), writer.tables.memory_of(width, 0.0)
+    row, prior = writer.temp("r"), []
+    scale, degrees = writer.gathered(target, row, prior)
     prior += [f"degrees = {degrees}"]
 
     def child_terms(group, child: str) -> list[str]:
@@ -71,10 +69,8 @@ def wishart(writer, step, s: str) -> None:
 def dirichlet(writer, step, s: str) -> None:
     target = step.group
     width = target.value_shape[0]
-    alpha, drawn = writer.tables.memory_of(width, 0.0), writer.tables.memory_of(width, 0.0)
-    e, row, pre = writer.temp("e"), writer.temp("r"), []
-    entry = writer.code(target.params[0], row, pre, e)
-    prior = [f"for {e} in range({width}):"] + _indent(pre + [f"{alpha}[{e}] = {entry}"], 1)
+    drawn, e, row, prior = writer.tables.memory_of(width, 0.0), writer.temp("e"), writer.temp("r"), []
+    alpha, = writer.gathered(target, row, prior)
 
     def child_terms(group, child: str) -> list[str]:
         if group.distribution.name == "dmulti":  # its counts
@@ -96,10 +92,9 @@ def elliptical(writer, step, s: str) -> None:
     if target.distribution.name not in ("dmnorm", "dmnorm.vcov"):
         raise NotCompilable(f"the {step.name} sampler of {target.name}")
     side = target.value_shape[0]
-    mean, factor, noise, current, trial = (tables.memory_of(n, 0.0) for n in (side, side * side, side, side, side))
-    e, row, mean_pre, entry_pre = writer.temp("e"), writer.temp("r"), [], []
-    mean_code = writer.code(target.params[0], row, mean_pre, e)
-    entry = writer.code(target.params[1], row, entry_pre, e)
+    noise, current, trial = (tables.memory_of(side, 0.0) for _ in range(3))
+    e, row, gather = writer.temp("e"), writer.temp("r"), []
+    mean, factor = writer.gathered(target, row, gather)
     likelihood = f"density_{s}(V, I, F, A, p, whole({trial}))"
     # the prior draw: L'^-1 z for a precision Omega = L L', L z for a covariance Sigma = L L'
     prior_draw = (f"solve_transposed(whole({factor}), {side}, whole({noise}), 0, 1)"
@@ -123,18 +118,17 @@ def elliptical(writer, step, s: str) -> None:
                          "if angle < 0:", "    low = angle", "else:", "    high = angle",
                          "angle = low + draw_uniform(rng) * (high - low)"], 1)
             + ["if not accepted:"] + _indent(point(False) + [likelihood], 1))
-    each = ([f"{row} = {tables.ints_of(step.rows)}[p]", f"for {e} in range({side}):"]
-            + _indent(mean_pre + [f"{mean}[{e}] = {mean_code}",
-                                  f"{current}[{e}] = {writer.component(target, row, e)} - {mean}[{e}]",
-                                  f"{noise}[{e}] = rv_dnorm(rng, 0.0, 1.0)"], 1)
-            + [f"for {e} in range({side * side}):"] + _indent(entry_pre + [f"{factor}[{e}] = {entry}"], 1)
-            + [f"if dense_cholesky(whole({factor}), {side}):"] + _indent(move, 1))
+    each = ([f"{row} = {tables.ints_of(step.rows)}[p]"] + gather
+            + [f"for {e} in range({side}):",
+               f"    {current}[{e}] = {writer.component(target, row, e)} - {mean}[{e}]",
+               f"    {noise}[{e}] = rv_dnorm(rng, 0.0, 1.0)",
+               f"if dense_cholesky(whole({factor}), {side}):"] + _indent(move, 1))
     body = [f"for p in range({tables.ints_of(step.rows)}.shape[0]):"] + _indent(each, 1)
     writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 
 
 # each vector or matrix distribution's draw kernel (hiergraph.jit.scalar), called with the
-# generator, the parameters as expressions.gathered gives them, the side and the output
+# generator, the parameters (ExpressionWriter.kernel_arguments), the side and the output
 FORWARD_DRAWS = {"dmnorm": "rv_dmnorm", "dmnorm.vcov": "rv_dmnorm_vcov", "ddirch": "rv_ddirch",
                  "dmulti": "rv_dmulti", "dwish": "rv_dwish"}
 
@@ -149,10 +143,10 @@ def forward(writer, step, s: str) -> None:
         raise NotCompilable(f"{group.name} ~ {name}")
     side, width = group.value_shape[0], int(np.prod(group.value_shape))
     drawn, row, e, pre = tables.memory_of(width, 0.0), writer.temp("r"), writer.temp("e"), []
-    args = writer.gathered(group, row, pre)
+    args = writer.kernel_arguments(group, row, pre)
     rows = tables.ints_of(step.rows)
     each = ([f"{row} = {rows}[p]"] + pre
-            + [f"if {FORWARD_DRAWS[name]}(rng, {', '.join(args)}, {side}, whole({drawn})):",
+            + [f"if {FORWARD_DRAWS[name]}(rng, {args}, {side}, whole({drawn})):",
                f"    for {e} in range({width}):", f"        {writer.component(group, row, e)} = {drawn}[{e}]"])
     body = [f"for p in range({rows}.shape[0]):"] + _indent(each, 1) + writer.recompute_all(step.deterministic)
     writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
