@@ -242,10 +242,10 @@ class BlockLink:
     pairs: tuple | None = None  # for a sparse X: (row, j, k) of every nonzero X_rj X_rk
 
     def __post_init__(self):
-        self.params = _bound(self.group.params, self.child_rows)
+        self.bound_params = _bound(self.group.params, self.child_rows)
         found = self.predictor
         owner_rows = self.child_rows if found.rows is None else found.rows[self.child_rows]
-        self.expr = None if found.expr is None else _bound([found.expr], owner_rows)
+        self.bound_predictor = None if found.expr is None else _bound([found.expr], owner_rows)
 
     @property
     def rows(self) -> slice:
@@ -262,7 +262,7 @@ class Member:
 
     def __post_init__(self):
         self.width = _width(self.group)
-        self.params = _bound(self.group.params, self.rows)
+        self.bound_params = _bound(self.group.params, self.rows)
         # where each node's prior precision (a number, or a width x width matrix) sits in the
         # block's precision, in the order of the parameter's values
         first = self.offset + self.width * np.arange(len(self.rows))
@@ -341,10 +341,11 @@ class BlockStep:
         for link in self.links:
             p = link.predictor
             if p.expr is None:
-                value = _parameters(state, link.group, link.child_rows, link.params)[0]
-            elif link.expr is not None:
+                value = _parameters(state, link.group, link.child_rows, link.bound_params)[0]
+            elif link.bound_predictor is not None:
                 with np.errstate(all="ignore"):
-                    value = np.broadcast_to(evaluate(link.expr[0], state.values), (state.chains, len(link.child_rows)))
+                    value = np.broadcast_to(evaluate(link.bound_predictor[0], state.values),
+                                            (state.chains, len(link.child_rows)))
             else:
                 with np.errstate(all="ignore"):
                     value = np.broadcast_to(evaluate(p.expr, state.values), (state.chains, p.owner.size))
@@ -374,7 +375,7 @@ class BlockStep:
         observed = []
         for link in self.links:
             y = state.get(link.group, link.child_rows).reshape(state.chains, -1)
-            size = link.predictor.family.size(_parameters(state, link.group, link.child_rows, link.params))
+            size = link.predictor.family.size(_parameters(state, link.group, link.child_rows, link.bound_params))
             observed.append((y, size if link.width > 1 else np.broadcast_to(size, y.shape)))
         return observed
 
@@ -426,7 +427,7 @@ class BlockStep:
         mean = np.zeros((state.chains, self.size))
         precision = np.zeros((state.chains, self.size, self.size))
         for m in self.members:
-            centre, spread = _parameters(state, m.group, m.rows, m.params)
+            centre, spread = _parameters(state, m.group, m.rows, m.bound_params)
             mean[:, m.coordinates] = centre.reshape(state.chains, -1)
             rows, cols = m.prior_entries
             precision[:, rows, cols] = spread.reshape(state.chains, -1)
@@ -647,11 +648,12 @@ def _block(model, members, rows, informed, chains) -> list[BlockStep]:
         size = sum(len(rows[g.name]) * _width(g) for g in members)
         predictors = _reads_linearly(model, members)
         if isinstance(predictors, dict):
-            chunks = _chunks(model, members, rows, informed, predictors, chains) if size > CHUNK_COORDINATES else []
+            reads = _element_reads(model, members, rows, informed)
+            chunks = _chunks(model, members, rows, informed, predictors, chains, reads) if size > CHUNK_COORDINATES else []
             if chunks:
                 return chunks
             if size <= MAX_COORDINATES:
-                step = _assemble(model, members, rows, informed, predictors, chains)
+                step = _assemble(model, members, rows, informed, predictors, chains, reads)
                 return [step] if step is not None else []
         members = sorted(members, key=lambda g: len(rows[g.name]) * _width(g))[:-1]
     return []
@@ -677,12 +679,12 @@ def _element_reads(model, members, rows, informed) -> dict:
     return reads
 
 
-def _chunks(model, members, rows, informed, predictors, chains) -> list[BlockStep]:
+def _chunks(model, members, rows, informed, predictors, chains, reads) -> list[BlockStep]:
     """Blocks of consecutive independent parts (rows that share no child element, directly
     or through others), each block up to ``CHUNK_COORDINATES`` coordinates: updating them one
     after another is the joint draw, at a cost linear in the number of parts. Empty where a
-    part alone is too large or a block would gain nothing."""
-    reads = _element_reads(model, members, rows, informed)
+    part alone is too large or a block would gain nothing. ``reads``: as
+    :func:`_element_reads` gives them."""
     counts = [len(rows[g.name]) for g in members]
     widths = np.repeat([_width(g) for g in members], counts)
     shared = sparse.vstack([sparse.hstack(matrices) for matrices in reads.values()]).tocsr()
