@@ -97,8 +97,8 @@ def elliptical(writer, step, s: str) -> None:
     mean, factor = writer.gathered(target, row, gather)
     likelihood = f"density_{s}(V, I, F, A, p, whole({trial}))"
     # the prior draw: L'^-1 z for a precision Omega = L L', L z for a covariance Sigma = L L'
-    prior_draw = (f"solve_transposed(whole({factor}), {side}, whole({noise}), 0, 1)"
-                  if target.distribution.name == "dmnorm" else f"multiply_lower(whole({factor}), {side}, whole({noise}))")
+    precision = "True" if target.distribution.name == "dmnorm" else "False"
+    prior_draw = f"correlated_noise(rng, whole({factor}), {side}, {precision}, whole({noise}))"
 
     def point(on_ellipse: bool) -> list[str]:
         """``trial``: the point at ``angle`` on the ellipse, or the current value."""
@@ -121,7 +121,6 @@ def elliptical(writer, step, s: str) -> None:
     each = ([f"{row} = {tables.ints_of(step.rows)}[p]"] + gather
             + [f"for {e} in range({side}):",
                f"    {current}[{e}] = {writer.component(target, row, e)} - {mean}[{e}]",
-               f"    {noise}[{e}] = rv_dnorm(rng, 0.0, 1.0)",
                f"if dense_cholesky(whole({factor}), {side}):"] + _indent(move, 1))
     body = [f"for p in range({tables.ints_of(step.rows)}.shape[0]):"] + _indent(each, 1)
     writer.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)

@@ -642,32 +642,39 @@ def lp_dmulti(x, pi, size, n):
 
 
 @kernel
-def rv_dmnorm(rng, mu, omega, n, out):
-    """``out`` = a draw of dmnorm(mu, Omega): mu + L'^-1 z for Omega = L L' (``omega``
-    overwritten); False where Omega has no Cholesky factor (``out`` then untouched)."""
-    if not dense_cholesky(omega, n):
-        return False
-    z = np.empty(n)
+def correlated_noise(rng, factor, n, precision, z):
+    """``z`` = a draw of N(0, M^-1) for a precision M (``precision``), or of N(0, M) for a
+    covariance, given M's Cholesky factor L: L'^-1 or L times standard normals."""
     for i in range(n):
         z[i] = rng.standard_normal()
-    solve_transposed(omega, n, z, 0, 1)
+    if precision:
+        solve_transposed(factor, n, z, 0, 1)
+    else:
+        multiply_lower(factor, n, z)
+
+
+@kernel
+def multivariate_normal_draw(rng, mu, matrix, n, precision, out):
+    """``out`` = a draw of N(mu, M^-1) (``precision``) or N(mu, M), ``matrix`` M overwritten by
+    its Cholesky factor; False where it has none (``out`` then untouched)."""
+    if not dense_cholesky(matrix, n):
+        return False
+    correlated_noise(rng, matrix, n, precision, out)
     for i in range(n):
-        out[i] = mu[i] + z[i]
+        out[i] += mu[i]
     return True
 
 
 @kernel
+def rv_dmnorm(rng, mu, omega, n, out):
+    """``out`` = a draw of dmnorm(mu, Omega), Omega the precision (overwritten)."""
+    return multivariate_normal_draw(rng, mu, omega, n, True, out)
+
+
+@kernel
 def rv_dmnorm_vcov(rng, mu, sigma, n, out):
-    """``out`` = a draw of dmnorm.vcov(mu, Sigma): mu + L z for Sigma = L L'."""
-    if not dense_cholesky(sigma, n):
-        return False
-    z = np.empty(n)
-    for i in range(n):
-        z[i] = rng.standard_normal()
-    multiply_lower(sigma, n, z)
-    for i in range(n):
-        out[i] = mu[i] + z[i]
-    return True
+    """``out`` = a draw of dmnorm.vcov(mu, Sigma), Sigma the covariance (overwritten)."""
+    return multivariate_normal_draw(rng, mu, sigma, n, False, out)
 
 
 @kernel
