@@ -385,9 +385,9 @@ class BlockCode:
             f"    for k in range({accepted}.shape[0]):",
             f"        {accepted}[k] += {stretch}[k] if usable else 0.0",
             f"    if {counters}[1] == 0.0 and {counters}[0] == {DECIDE_EARLY_AFTER}:",
-            f"        {counters}[1] = 0.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
+            f"        {counters}[1] = 0.0 if smallest(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"elif {counters}[1] == 0.0 and {counters}[0] > 0:",
-            f"    {counters}[1] = 1.0 if np.min(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
+            f"    {counters}[1] = 1.0 if smallest(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"return {counters}[1] != 2.0"]  # whether the followers run (Writer.invoke)
         w.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
 

@@ -11,6 +11,7 @@ write raises :class:`NotCompilable`.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -71,6 +72,14 @@ def _dist(group) -> str:
     if name not in SUPPORT and name not in ("dcat", "dinterval"):
         raise NotCompilable(f"{group.name} ~ {group.distribution.name}")
     return name
+
+
+def constant(value: float) -> str:
+    """A number from the model, marked so that :mod:`~hiergraph.jit.assemble` can write it
+    as a literal, or as a table read in a function shared by steps whose numbers differ."""
+    if not math.isfinite(value):
+        return "INF" if value > 0 else "(-INF)" if value < 0 else "np.nan"
+    return f"__k({value!r})"
 
 
 def _indent(lines, depth: int) -> list[str]:
@@ -164,7 +173,7 @@ class ExpressionWriter:
                     raise NotCompilable("a per-element constant that is not a number")
                 return f"{self.tables.floats_of(expr.value)}[{row}]"
             if value.ndim == 0:
-                return repr(float(value))
+                return constant(float(value))
             if elem is None:
                 raise NotCompilable("an array constant")
             return f"{self.tables.floats_of(expr.value)}[{elem}]"  # row-major, as elem counts

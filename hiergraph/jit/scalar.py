@@ -18,6 +18,8 @@ import numpy as np
 from numba import njit
 
 kernel = njit(cache=True, error_model="numpy", nogil=True)
+# a generated function only compiled code calls: no Python wrapper (hiergraph.jit.assemble)
+inner = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)
 
 INF = math.inf
 LOG_2PI = math.log(2 * math.pi)
@@ -34,6 +36,16 @@ def xlogy(a, x):
 @kernel
 def xlog1py(a, x):
     return 0.0 if a == 0 else a * np.log1p(x)
+
+
+@kernel
+def smallest(values):
+    """min of a run: here, compiled once for every model, where numba would compile its own
+    np.min again into each generated module."""
+    least = INF
+    for value in values:
+        least = min(least, value)
+    return least
 
 
 @kernel
