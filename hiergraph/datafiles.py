@@ -180,6 +180,7 @@ def _r_parser() -> Lark:
         postlex=_NewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=False,
+        cache=True,  # as the model grammar's (hiergraph.parser._lark)
     )
 
 
