@@ -240,14 +240,16 @@ def compiled_sweep(model: ModelGraph, plan: Plan, monitors, backend: str):
 
 def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int = 1,
         seed: int | None = None, inits: list[dict] | None = None, monitors=None,
-        on_draw=None, on_sweep=None, backend: str = "numpy") -> Draws:
+        on_draw=None, on_sweep=None, on_compiling=None, backend: str = "numpy") -> Draws:
     """Burn in, then sample; keep every ``thin``-th sweep of the monitored nodes.
 
     ``on_draw(iteration, row)`` (optional) sees each saved draw as it is made; ``row`` is
     that draw's own storage in the returned values (chains x scalars), kept as it is, so a
     caller may hold on to it without copying. ``on_sweep(sweep)`` (optional) is called after
     every sweep, burn-in included: for progress, and to stop a run cleanly between sweeps
-    by raising. ``backend`` is one of :data:`BACKENDS` (see :func:`compiled_sweep`).
+    by raising. ``on_compiling()`` (optional) is called when numba is about to compile the
+    sweep, this model's first run: seconds to a minute before the first sweep. ``backend``
+    is one of :data:`BACKENDS` (see :func:`compiled_sweep`).
     """
     check_run_lengths(chains, burn, iterations, thin)
     inits = inits or []
@@ -267,6 +269,9 @@ def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: in
     numbers = burn + thin * np.arange(1, saved + 1)
     if compiled is not None:
         from .jit import runner
+
+        if not compiled.cached and on_compiling is not None:
+            on_compiling()
 
         def saved_draw(k: int) -> None:
             if on_draw is not None:

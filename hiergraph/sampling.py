@@ -138,20 +138,25 @@ def sample(graph: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations:
     recorder = _Recorder(monitors, hidden_deviance, seed, chains, writers)
 
     def each_sweep(sweep: int) -> None:
+        if sweep == 1:  # the bar starts with the sweeps, after any compiling
+            progress.sweeps(burn + iterations // thin * thin, "burn-in (adapting)" if burn else "sampling")
         progress.sweep()
         if sweep == burn:
             progress.phase("sampling")
         if asked:
             raise _Stop
 
-    progress.sweeps(burn + iterations // thin * thin, "burn-in (adapting)" if burn else "sampling")
+    def compiling() -> None:
+        progress.waiting("compiling with numba (this model's first run; later runs load it from the cache)")
+
     try:
         with _stop_between_sweeps() as asked:
             try:
                 finished = run(graph, plan, chains=chains, burn=burn, iterations=iterations,
                                thin=thin, seed=seed, inits=inits,
                                monitors=monitors + [_DEVIANCE] * hidden_deviance,
-                               on_draw=recorder.add, on_sweep=each_sweep, backend=backend)
+                               on_draw=recorder.add, on_sweep=each_sweep, on_compiling=compiling,
+                               backend=backend)
             except (_Stop, KeyboardInterrupt):
                 draws = recorder.draws()
                 writers.save(draws)

@@ -755,3 +755,15 @@ def test_value_free_kernels_differ_from_the_log_density_by_the_value_terms_alone
         assert gaps[0] != 0.0 or x == 0.0
     assert kernel(-1.0, *params) == -math.inf and kernel(2.5, *params) == -math.inf
     assert kernel(2.0, *((-0.1,) + params[1:])) == -math.inf
+
+
+def test_a_run_says_when_numba_is_about_to_compile_its_sweep():
+    """The first run of a model compiles (seconds to a minute, before the first sweep), so
+    it says so; the next run loads the machine code from the cache and says nothing."""
+    model = compile_model("model { y ~ dnorm(mu, 2.5)  mu ~ dlogis(0.25, 3) }", data={"y": 0.4})
+    plan = model.plan(1)
+    calls = []
+    for _ in range(2):
+        run(model.graph, plan, chains=1, burn=5, iterations=5, seed=1, backend="numba",
+            on_compiling=lambda: calls.append(True))
+    assert calls == [True]

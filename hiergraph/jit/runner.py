@@ -39,6 +39,7 @@ class Compiled:
     module: object
     tables: expressions.Tables
     path: Path
+    cached: bool  # whether numba's cache holds the machine code (else the first call compiles)
 
 
 def compile_plan(model, plan, monitors) -> Compiled:
@@ -63,7 +64,8 @@ def compile_plan(model, plan, monitors) -> Compiled:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules[name] = module
-    return Compiled(module, tables, path)
+    cached = any(folder.joinpath("__pycache__").glob(f"{path.stem}.sweeps-*.nbi"))  # numba's index
+    return Compiled(module, tables, path, cached)
 
 
 @dataclass
