@@ -575,13 +575,11 @@ def _sparse_pairs(pattern: sparse.csr_matrix):
     counts = pattern.getnnz(axis=1)
     if (counts ** 2).sum() * 8 > pattern.shape[0] * pattern.shape[1] ** 2:
         return None
-    rows, js, ks = [], [], []
-    for row in range(pattern.shape[0]):
-        cols = pattern.indices[pattern.indptr[row]:pattern.indptr[row + 1]]
-        rows.append(np.full(len(cols) ** 2, row))
-        js.append(np.repeat(cols, len(cols)))
-        ks.append(np.tile(cols, len(cols)))
-    return np.concatenate(rows), np.concatenate(js), np.concatenate(ks)
+    pairs = counts ** 2  # per row, its coordinates j (outer) by k (inner)
+    within = np.arange(pairs.sum()) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    width, first = np.repeat(counts, pairs), np.repeat(pattern.indptr[:-1], pairs)
+    return (np.repeat(np.arange(pattern.shape[0]), pairs), pattern.indices[first + within // width],
+            pattern.indices[first + within % width])
 
 
 def _colour(pattern: sparse.csr_matrix) -> list[np.ndarray]:
