@@ -14,8 +14,9 @@ its place in the text (every read its own number, so that the moves of ``a`` and
 in ``y[i] ~ dnorm(a + b * x[i], tau)`` are twins although one writes the table the other
 reads first), each number from the model (:func:`hiergraph.jit.expressions.constant`)
 likewise, as if it were a table read, each temporary name (``r_12``) by its first use, and
-each call names the callee's shape; callees are classified before their callers. A function without a twin
-numbers each table once, so that its head reads each position once.
+each call names the callee's shape; callees are classified before their callers. Reads
+that are the same in every twin then share a number again, and a function without a twin
+numbers each table once, so that a function's head reads each position once.
 
 Only ``sweeps`` and ``deviance`` are called from Python; the other functions are compiled
 without numba's Python wrapper (``inner``), which saves about a tenth of compile time.
@@ -126,14 +127,14 @@ def _number(body: str, written: dict, calls: re.Pattern, apart: bool) -> tuple[s
 def _share_common_reads(members: list) -> None:
     """One number for the reads (and calls) that are the same in every twin: each twin's
     head then reads each of those positions once."""
-    first: dict = {}
-    renumbered = [first.setdefault(tuple(f.uses[j] for f in members), len(first))
+    shared: dict = {}  # each twin's uses of one number -> its new number
+    renumbered = [shared.setdefault(tuple(f.uses[j] for f in members), len(shared))
                   for j in range(len(members[0].uses))]
     text = re.sub(f"{_TABLE}|{_CALL.pattern}", lambda m: (
         f"{m.group(1)}[{renumbered[int(m.group(2))]}]" if m.group(1) else
         f"__call_{m.group(3)}_{renumbered[int(m.group(4))]}("), members[0].text)
-    for f in members:
-        f.text, f.uses = text, [f.uses[renumbered.index(k)] for k in range(len(first))]
+    for i, f in enumerate(members):
+        f.text, f.uses = text, [uses[i] for uses in shared]
 
 
 def _twins(shapes: dict) -> set[int]:
