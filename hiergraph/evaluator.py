@@ -34,8 +34,19 @@ class Ragged:
         return np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
 
 
+class _Node:
+    """What every node of a bound expression has."""
+
+    @cached_property
+    def evaluator(self):
+        """``values -> value`` (:func:`evaluate`): the tree walked once, here, into nested
+        closures, so that the thousands of evaluations of a run pay for the numpy calls
+        alone, not for dispatching on the kinds of node and function each time."""
+        return _closure(self)
+
+
 @dataclass(frozen=True, eq=False)
-class Const:
+class Const(_Node):
     """A number, or one number per element (``per_element``) such as a loop index's value."""
 
     value: np.ndarray
@@ -44,7 +55,7 @@ class Const:
 
 
 @dataclass(frozen=True, eq=False)
-class Ref:
+class Ref(_Node):
     """A read of ``var``: ``flat`` is ``(n, *block)`` positions, or concatenated runs with ``lengths``."""
 
     var: str
@@ -59,7 +70,7 @@ class Ref:
 
 
 @dataclass(frozen=True, eq=False)
-class Apply:
+class Apply(_Node):
     function: Function
     args: tuple
     shape: tuple | None
@@ -132,34 +143,48 @@ def known_rows(expr, values: dict[str, np.ndarray], n: int) -> np.ndarray:
 
 def evaluate(expr, values: dict[str, np.ndarray]):
     """The expression's value for every element: an array ``(*lead, n, *shape)`` or :class:`Ragged`."""
+    return expr.evaluator(values)
+
+
+def _closure(expr):
+    """``values -> value`` for ``expr``, made once per node (see :attr:`_Node.evaluator`)."""
     if isinstance(expr, Const):
-        return expr.value
+        value = expr.value
+        return lambda values: value
     if isinstance(expr, Ref):
-        gathered = np.asarray(values[expr.var])[..., expr.flat]
-        return gathered if expr.lengths is None else Ragged(gathered, expr.lengths)
+        var, flat, lengths = expr.var, expr.flat, expr.lengths
+        if lengths is None:
+            return lambda values: np.asarray(values[var])[..., flat]
+        return lambda values: Ragged(np.asarray(values[var])[..., flat], lengths)
     if expr.invariant is not None:
-        one, n = expr.invariant
-        value = np.asarray(evaluate(one, values))
-        lead = value.shape[:value.ndim - len(expr.shape) - 1]
-        return np.broadcast_to(value, lead + (n,) + tuple(expr.shape))
-    args = [evaluate(arg, values) for arg in expr.args]
-    function = expr.function
+        (one, n), shape = expr.invariant, tuple(expr.shape)
+        at_one = one.evaluator
+
+        def broadcast(values):
+            value = np.asarray(at_one(values))
+            return np.broadcast_to(value, value.shape[:value.ndim - len(shape) - 1] + (n,) + shape)
+        return broadcast
+    args = [arg.evaluator for arg in expr.args]
+    function, ranks = expr.function, tuple(rank(a) for a in expr.args)
     if function.kind == "reduction":
-        return _reduce(function, args[0], rank(expr.args[0]))
+        (arg,), (arg_rank,) = args, ranks
+        return lambda values: _reduce(function, arg(values), arg_rank)
     if function.kind == "array":
-        return function.compute(args, tuple(rank(a) for a in expr.args))
-    return _elementwise(function, args, [rank(a) for a in expr.args], rank(expr))
+        return lambda values: function.compute([arg(values) for arg in args], ranks)
+    out_rank = rank(expr)
+    widen = tuple(None if r == out_rank else (...,) + (None,) * out_rank for r in ranks)
+    return lambda values: _elementwise(function, [arg(values) for arg in args], widen)
 
 
-def _elementwise(function: Function, args, ranks, out_rank):
+def _elementwise(function: Function, args, widen):
+    """``function`` of ``args``, each widened by its index in ``widen`` (None: as it is) to
+    the result's value axes; or of runs, if an argument is :class:`Ragged`."""
     ragged = next((a for a in args if isinstance(a, Ragged)), None)
     if ragged is not None:
         flat = [a.values if isinstance(a, Ragged) else _repeat_per_run(a, ragged.lengths)
                 for a in args]
         return Ragged(function.compute(*flat), ragged.lengths)
-    aligned = [a if r == out_rank else np.asarray(a)[(...,) + (None,) * out_rank]
-               for a, r in zip(args, ranks)]
-    return function.compute(*aligned)
+    return function.compute(*[a if index is None else np.asarray(a)[index] for a, index in zip(args, widen)])
 
 
 def _repeat_per_run(value, lengths):
