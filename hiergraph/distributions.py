@@ -315,8 +315,10 @@ class _Scipy:
     """A scalar distribution scipy.stats has: only the map from JAGS's parameters differs.
 
     ``to_scipy(*params)`` returns scipy's positional arguments (shape parameters, then loc
-    and scale where scipy has them). ``typical`` defaults to the median, which is strictly
-    inside the support of a continuous distribution and in the support of a discrete one.
+    and scale where scipy has them). ``typical`` is the median, which is strictly inside the
+    support of a continuous distribution and in the support of a discrete one: in closed
+    form or from scipy.special where there is one (an initial value should not cost the
+    run scipy.stats's import, most of a second), else scipy's quantile.
     JAGS itself wraps R's d/p/q/r functions the same way (RScalarDist); those it cannot
     bound say so with ``truncatable=False``.
     """
@@ -761,18 +763,21 @@ _SCALAR_CONTINUOUS = [
                                typical=lambda shape, rate: shape / rate, closed_tails=_GAMMA_TAILS)),
     Distribution("dexp", ("rate",), (0,), support=_pos, valid=_positive,
                  family=_Scipy("expon", lambda rate: (0.0, 1 / rate),
-                               closed_form=lambda x, rate: np.log(rate) - rate * x)),
+                               closed_form=lambda x, rate: np.log(rate) - rate * x,
+                               typical=lambda rate: np.log(2) / rate)),
     Distribution("dchisqr", ("k",), (0,), support=_pos, valid=_positive,
-                 family=_Scipy("chi2", lambda k: (k,))),
+                 family=_Scipy("chi2", lambda k: (k,), typical=lambda k: special.chdtri(k, 0.5))),
     # v lambda x^(v-1) exp(-lambda x^v) is scipy's weibull_min(c=v) with scale lambda^(-1/v).
     Distribution("dweib", ("v", "lambda"), (0, 0), support=_pos,
                  valid=lambda v, lam: _positive(v) & _positive(lam),
                  family=_Scipy("weibull_min", lambda v, lam: (v, 0.0, lam ** (-1 / v)),
-                               closed_form=lambda x, v, lam: np.log(v * lam) + special.xlogy(v - 1, x) - lam * x ** v)),
+                               closed_form=lambda x, v, lam: np.log(v * lam) + special.xlogy(v - 1, x) - lam * x ** v,
+                               typical=lambda v, lam: (np.log(2) / lam) ** (1 / v))),
     Distribution("dpar", ("alpha", "c"), (0, 0), support=lambda a, c: (c, _INF),
                  valid=lambda a, c: _positive(a) & _positive(c),
                  family=_Scipy("pareto", lambda alpha, c: (alpha, 0.0, c),
-                               closed_form=lambda x, a, c: np.log(a) + a * np.log(c) - (a + 1) * np.log(x))),
+                               closed_form=lambda x, a, c: np.log(a) + a * np.log(c) - (a + 1) * np.log(x),
+                               typical=lambda a, c: c * 2 ** (1 / a))),
     Distribution("dbeta", ("a", "b"), (0, 0), support=_unit,
                  valid=lambda a, b: _positive(a) & _positive(b),
                  family=_Scipy("beta", lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
@@ -780,15 +785,17 @@ _SCALAR_CONTINUOUS = [
     Distribution("dunif", ("a", "b"), (0, 0), support=lambda a, b: (a, b),
                  valid=lambda a, b: np.asarray(a) < np.asarray(b),
                  family=_Scipy("uniform", lambda a, b: (a, b - a),
-                               closed_form=lambda x, a, b: -np.log(b - a) + 0 * x)),
+                               closed_form=lambda x, a, b: -np.log(b - a) + 0 * x,
+                               typical=lambda a, b: (np.asarray(a) + b) / 2)),
     Distribution("df", ("n", "m"), (0, 0), support=_pos,
                  valid=lambda n, m: _positive(n) & _positive(m),
-                 family=_Scipy("f", lambda n, m: (n, m))),
+                 family=_Scipy("f", lambda n, m: (n, m), typical=lambda n, m: special.fdtri(n, m, 0.5))),
     # JAGS (DGenGamma.cc): (lambda x)^b ~ dgamma(r, 1), density
     # b lambda^(br) x^(br-1) exp{-(lambda x)^b} / Gamma(r): scipy's gengamma(a=r, c=b), scale 1/lambda.
     Distribution("dgen.gamma", ("r", "lambda", "b"), (0, 0, 0), support=_pos,
                  valid=lambda r, lam, b: _positive(r) & _positive(lam) & _positive(b),
-                 family=_Scipy("gengamma", lambda r, lam, b: (r, b, 0.0, 1 / lam))),
+                 family=_Scipy("gengamma", lambda r, lam, b: (r, b, 0.0, 1 / lam),
+                               typical=lambda r, lam, b: special.gammaincinv(r, 0.5) ** (1 / b) / lam)),
     Distribution("dnormmix", ("mu", "tau", "pi"), (1, 1, 1),
                  valid=lambda mu, tau, pi: np.all(_positive(tau), axis=-1) & np.all(_positive(pi), axis=-1),
                  family=_NormMix()),
@@ -798,7 +805,8 @@ _SCALAR_CONTINUOUS = [
 _SCALAR_DISCRETE = [
     Distribution("dbern", ("p",), (0,), discrete=True, support=_unit, valid=_probability,
                  family=_Scipy("bernoulli", lambda p: (p,),
-                               closed_form=lambda x, p: special.xlogy(x, p) + special.xlog1py(1 - x, -p))),
+                               closed_form=lambda x, p: special.xlogy(x, p) + special.xlog1py(1 - x, -p),
+                               typical=lambda p: (np.asarray(p) > 0.5).astype(float))),
     Distribution("dbin", ("p", "n"), (0, 0), discrete=True,
                  support=lambda p, n: (0.0, n), valid=lambda p, n: _probability(p) & _nonneg_int(n),
                  family=_Scipy("binom", lambda p, n: (_trials(n), p), typical=lambda p, n: np.round(n * p),

@@ -587,6 +587,17 @@ def test_typical_values_are_jags_choices(name, params, expected):
     np.testing.assert_allclose(DISTRIBUTIONS[name].typical(*params), expected)
 
 
+@pytest.mark.parametrize("name, params", [
+    ("dexp", (0.7,)), ("dchisqr", (3.5,)), ("dweib", (1.7, 0.4)), ("dpar", (2.5, 1.5)),
+    ("dunif", (-1.0, 3.0)), ("df", (4.0, 9.0)), ("dgen.gamma", (2.5, 0.8, 1.7)),
+    ("dbern", (0.3,)), ("dbern", (0.5,)), ("dbern", (0.8,)),
+])
+def test_closed_form_typical_values_are_scipys_median(name, params):
+    """The median written out (or from scipy.special) where scipy.stats's would cost its import."""
+    dist = DISTRIBUTIONS[name]
+    np.testing.assert_allclose(dist.typical(*params), dist.family.ppf(0.5, *params), rtol=1e-12)
+
+
 def test_typical_broadcasts_to_the_nodes():
     assert DISTRIBUTIONS["dmnorm"].typical(MU, np.stack([OMEGA, OMEGA])).shape == (2, 3)
     assert DISTRIBUTIONS["dgamma"].typical([1.0, 2.0], 1.0).shape == (2,)
