@@ -108,7 +108,9 @@ class State:
     def _compute(self, group: NodeGroup, target: np.ndarray, expr) -> None:
         with np.errstate(all="ignore"):
             value = evaluate(expr, self.values)
-        value = np.broadcast_to(value, (self.chains, len(target), *group.value_shape))
+        shape = (self.chains, len(target), *group.value_shape)
+        if np.shape(value) != shape:  # broadcast_to costs microseconds, and this runs often
+            value = np.broadcast_to(value, shape)
         self.values[group.var][:, target] = value.reshape(self.chains, len(target), -1)
 
 
