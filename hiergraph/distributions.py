@@ -324,13 +324,15 @@ class _Scipy:
     """
 
     def __init__(self, name: str, to_scipy: Callable, typical: Callable | None = None, truncatable: bool = True,
-                 closed_form: Callable | None = None, closed_tails: tuple[Callable, Callable] | None = None):
+                 closed_form: Callable | None = None, closed_tails: tuple[Callable, Callable] | None = None,
+                 closed_quantiles: tuple[Callable, Callable] | None = None):
         self.name = name  # in scipy.stats, imported on first use: it takes most of a second
         self.to_scipy = to_scipy
         self.truncatable = truncatable
         self._typical = typical
         self._closed_form = closed_form
         self._closed_tails = closed_tails  # (log cdf, log survival) from scipy.special
+        self._closed_quantiles = closed_quantiles  # (ppf, isf) from scipy.special
 
     @functools.cached_property
     def dist(self):
@@ -349,9 +351,16 @@ class _Scipy:
         return self.dist.cdf(x, *self.to_scipy(*params))
 
     def ppf(self, q, *params):
+        """scipy.special's inverse where the family has one (the numbers scipy.stats gives,
+        tested), as for ``logcdf``: truncated nodes' draws and initial values need it, and
+        scipy.stats's import costs a run most of a second."""
+        if self._closed_quantiles is not None:
+            return self._closed_quantiles[0](q, *params)
         return self.dist.ppf(q, *self.to_scipy(*params))
 
     def isf(self, q, *params):
+        if self._closed_quantiles is not None:
+            return self._closed_quantiles[1](q, *params)
         return self.dist.isf(q, *self.to_scipy(*params))
 
     def logcdf(self, x, *params):
@@ -400,6 +409,12 @@ _BETA_TAILS = (lambda x, a, b: np.log(special.betainc(a, b, np.clip(x, 0.0, 1.0)
                lambda x, a, b: np.log(special.betaincc(a, b, np.clip(x, 0.0, 1.0))))
 _GAMMA_TAILS = (lambda x, shape, rate: np.log(special.gammainc(shape, rate * np.maximum(x, 0.0))),
                 lambda x, shape, rate: np.log(special.gammaincc(shape, rate * np.maximum(x, 0.0))))
+# Their inverses (ppf, isf), as scipy.stats computes them.
+_NORM_QUANTILES = (lambda q, mu, tau: special.ndtri(q) * _sd(tau) + mu,
+                   lambda q, mu, tau: -special.ndtri(q) * _sd(tau) + mu)
+_BETA_QUANTILES = (lambda q, a, b: special.betaincinv(a, b, q), lambda q, a, b: special.betainccinv(a, b, q))
+_GAMMA_QUANTILES = (lambda q, shape, rate: special.gammaincinv(shape, q) * (1 / rate),
+                    lambda q, shape, rate: special.gammainccinv(shape, q) * (1 / rate))
 
 
 def _beta_logpdf(x, a, b):
@@ -741,7 +756,7 @@ def _location(mu, tau, *shape):
 _SCALAR_CONTINUOUS = [
     Distribution("dnorm", ("mu", "tau"), (0, 0), valid=lambda mu, tau: _positive(tau),
                  family=_Scipy("norm", lambda mu, tau: (mu, _sd(tau)), closed_form=_norm_logpdf, typical=_location,
-                               closed_tails=_NORM_TAILS)),
+                               closed_tails=_NORM_TAILS, closed_quantiles=_NORM_QUANTILES)),
     Distribution("dlnorm", ("mu", "tau"), (0, 0), support=_pos, valid=lambda mu, tau: _positive(tau),
                  family=_Scipy("lognorm", lambda mu, tau: (_sd(tau), 0.0, np.exp(mu)),
                                closed_form=_lnorm_logpdf,
@@ -760,7 +775,8 @@ _SCALAR_CONTINUOUS = [
     Distribution("dgamma", ("shape", "rate"), (0, 0), support=_pos,
                  valid=lambda shape, rate: _positive(shape) & _positive(rate),
                  family=_Scipy("gamma", lambda shape, rate: (shape, 0.0, 1 / rate), closed_form=_gamma_logpdf,
-                               typical=lambda shape, rate: shape / rate, closed_tails=_GAMMA_TAILS)),
+                               typical=lambda shape, rate: shape / rate, closed_tails=_GAMMA_TAILS,
+                               closed_quantiles=_GAMMA_QUANTILES)),
     Distribution("dexp", ("rate",), (0,), support=_pos, valid=_positive,
                  family=_Scipy("expon", lambda rate: (0.0, 1 / rate),
                                closed_form=lambda x, rate: np.log(rate) - rate * x,
@@ -781,7 +797,7 @@ _SCALAR_CONTINUOUS = [
     Distribution("dbeta", ("a", "b"), (0, 0), support=_unit,
                  valid=lambda a, b: _positive(a) & _positive(b),
                  family=_Scipy("beta", lambda a, b: (a, b), typical=lambda a, b: a / (a + b),
-                               closed_form=_beta_logpdf, closed_tails=_BETA_TAILS)),
+                               closed_form=_beta_logpdf, closed_tails=_BETA_TAILS, closed_quantiles=_BETA_QUANTILES)),
     Distribution("dunif", ("a", "b"), (0, 0), support=lambda a, b: (a, b),
                  valid=lambda a, b: np.asarray(a) < np.asarray(b),
                  family=_Scipy("uniform", lambda a, b: (a, b - a),

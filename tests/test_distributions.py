@@ -651,3 +651,17 @@ def test_closed_form_tails_match_scipy(name, params, reference, x):
     with np.errstate(divide="ignore"):
         np.testing.assert_allclose(family.logcdf(x, *params), reference.logcdf(x), rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(family.logsf(x, *params), reference.logsf(x), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, params, reference", [
+    ("dnorm", (1.0, 4.0), stats.norm(1.0, 0.5)),
+    ("dgamma", (2.5, 1.5), stats.gamma(2.5, scale=1 / 1.5)),
+    ("dbeta", (0.7, 3.0), stats.beta(0.7, 3.0)),
+])
+def test_closed_form_quantiles_match_scipy(name, params, reference):
+    """Truncated draws and initial values invert the tails: scipy.special's inverses must be
+    scipy.stats' numbers, down to probabilities near 0 and 1 and the ends themselves."""
+    family = DISTRIBUTIONS[name].family
+    q = np.array([0.0, 1e-300, 1e-20, 0.03, 0.5, 0.97, 1 - 1e-12, 1.0])
+    np.testing.assert_allclose(family.ppf(q, *params), reference.ppf(q), rtol=1e-12)
+    np.testing.assert_allclose(family.isf(q, *params), reference.isf(q), rtol=1e-12)
