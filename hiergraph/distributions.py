@@ -376,6 +376,11 @@ class _Scipy:
         return self.dist.logsf(x, *self.to_scipy(*params))
 
     def rvs(self, rng, shape, *params):
+        """numpy's own sampler where it has one for the family (:data:`_NUMPY_DRAWS`): no
+        scipy.stats import, none of its per-call argument handling; else scipy's."""
+        draw = _NUMPY_DRAWS.get(self.name)
+        if draw is not None:
+            return draw(rng, shape, *params)
         return self.dist.rvs(*self.to_scipy(*params), size=shape, random_state=rng)
 
     def typical(self, *params):
@@ -409,6 +414,23 @@ _BETA_TAILS = (lambda x, a, b: np.log(special.betainc(a, b, np.clip(x, 0.0, 1.0)
                lambda x, a, b: np.log(special.betaincc(a, b, np.clip(x, 0.0, 1.0))))
 _GAMMA_TAILS = (lambda x, shape, rate: np.log(special.gammainc(shape, rate * np.maximum(x, 0.0))),
                 lambda x, shape, rate: np.log(special.gammaincc(shape, rate * np.maximum(x, 0.0))))
+# Draws by numpy's Generator, JAGS's parameters mapped as for scipy (see _Scipy.rvs); the
+# draws are checked against each family's cdf or mass in tests/test_distributions.py.
+_NUMPY_DRAWS = {
+    "norm": lambda rng, size, mu, tau: rng.normal(mu, _sd(tau), size),
+    "lognorm": lambda rng, size, mu, tau: rng.lognormal(mu, _sd(tau), size),
+    "t": lambda rng, size, mu, tau, k: mu + _sd(tau) * rng.standard_t(k, size),
+    "logistic": lambda rng, size, mu, tau: rng.logistic(mu, 1 / np.asarray(tau, float), size),
+    "gamma": lambda rng, size, shape, rate: rng.gamma(shape, 1 / np.asarray(rate, float), size),
+    "expon": lambda rng, size, rate: rng.exponential(1 / np.asarray(rate, float), size),
+    "chi2": lambda rng, size, k: rng.chisquare(k, size),
+    "beta": lambda rng, size, a, b: rng.beta(a, b, size),
+    "uniform": lambda rng, size, a, b: rng.uniform(a, b, size),
+    "bernoulli": lambda rng, size, p: rng.binomial(1, p, size),
+    "binom": lambda rng, size, p, n: rng.binomial(_trials(n), p, size),
+    "poisson": lambda rng, size, lam: rng.poisson(lam, size),
+}
+
 # Their inverses (ppf, isf), as scipy.stats computes them.
 _NORM_QUANTILES = (lambda q, mu, tau: special.ndtri(q) * _sd(tau) + mu,
                    lambda q, mu, tau: -special.ndtri(q) * _sd(tau) + mu)
