@@ -45,12 +45,13 @@ def write_coda(draws: Draws, folder: str | Path, stem: str = "CODA") -> list[Pat
     except OSError as error:
         raise UsageError(f"cannot create the output folder '{index.parent}': {error.strerror}") from None
     n = len(draws.iterations)
+    prefixes = [f"{i} " for i in draws.iterations.tolist()]
+    line = "{}{:.10g}\n".format  # on Python floats, not numpy scalars: twice as fast
     written = []
     try:
         for chain in range(draws.chains):
             path = folder / f"{stem}chain{chain + 1}.txt"
-            _replace(path, (f"{i} {v:.10g}\n" for k in range(len(draws.labels))
-                            for i, v in zip(draws.iterations, draws.values[chain, :, k])))
+            _replace(path, ("".join(map(line, prefixes, column.tolist())) for column in draws.values[chain].T))
             written.append(path)
         _replace(index, (f"{label} {k * n + 1} {(k + 1) * n}\n" for k, label in enumerate(draws.labels)))
     except OSError as error:
