@@ -156,13 +156,13 @@ class Model:
         """Sample, and return the draws as ArviZ's ``InferenceData``: groups ``posterior``,
         ``sample_stats`` (``deviance``), ``observed_data`` and ``constant_data``. The options
         are :meth:`draws`'s: ``chains``, ``burn``, ``iter``, ``thin``, ``seed``, ``monitor``,
-        ``overrides``, ``out``, ``formats``, ``progress``, ``backend``."""
+        ``overrides``, ``out``, ``formats``, ``progress``, ``backend``, ``cores``."""
         return self.inference_data(self.draws(**options))
 
     def draws(self, *, chains: int = 4, burn: int = 1000, iter: int = 1000, thin: int = 1,
               seed: int | None = None, monitor=None, overrides: dict | None = None,
               out=None, formats=("coda",), progress: bool | Progress | None = False,
-              backend: str = "auto") -> Draws:
+              backend: str = "auto", cores: int | None = None) -> Draws:
         """Run ``chains`` chains: ``burn`` sweeps in which the samplers adapt, then ``iter``
         sweeps keeping every ``thin``-th; the monitored draws as plain arrays.
 
@@ -175,7 +175,9 @@ class Model:
         :class:`~hiergraph.sampling.SamplingInterrupted` (a KeyboardInterrupt) whose
         ``draws`` hold it. ``backend``: ``numba`` runs the sweeps compiled (:mod:`hiergraph.jit`),
         ``numpy`` in the numpy engine, ``auto`` compiled where numba is installed and compiles
-        every step of the plan.
+        every step of the plan. The numba backend runs up to ``cores`` chains at once, each in
+        its own thread (None: as many as this process may use), with the same draws as one
+        at a time.
         """
         check_run_lengths(chains, burn, iter, thin)
         monitors = resolve_monitors(self.graph, monitor)
@@ -184,7 +186,8 @@ class Model:
             return sample(self.graph, self.plan(chains, overrides), chains=chains, burn=burn,
                           iterations=iter, thin=thin, seed=seed, inits=self.inits,
                           monitors=monitors, outputs=_outputs(out, formats),
-                          convert=self.inference_data, progress=display, backend=backend)
+                          convert=self.inference_data, progress=display, backend=backend,
+                          cores=cores)
         finally:
             if display is not progress:
                 display.close()

@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="numba: sweeps compiled to machine code (pip install "
                               "'hiergraph[fast]'); numpy: the numpy engine; auto (default): "
                               "numba where it is installed and compiles every step")
+        sub.add_argument("--cores", type=int, default=None, metavar="N",
+                         help="chains run at once by the numba backend (default: every core "
+                              "this process may use); the draws do not depend on it")
         sub.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed (default: a new one, printed)")
         sub.add_argument("--quiet", action="store_true", help="no progress line and no summary")
@@ -205,7 +208,7 @@ def _sample(args) -> int:
         model = _load(args, progress)
         return _sampled(args, progress, [output], lambda: model.draws(
             chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed,
-            monitor=args.monitor, out=output, progress=progress, backend=args.backend))
+            monitor=args.monitor, out=output, progress=progress, **_engine(args)))
 
 
 def _run(args) -> int:
@@ -216,7 +219,7 @@ def _run(args) -> int:
         model = _warned(script.compile(), progress)
         options = script.sampling(args.out)
         return _sampled(args, progress, options["out"], lambda: model.draws(
-            **options, seed=args.seed, progress=progress, backend=args.backend))
+            **options, seed=args.seed, progress=progress, **_engine(args)))
 
 
 def _sampled(args, progress: Progress, outputs: list[Output], draw) -> int:
@@ -259,9 +262,13 @@ def _statistics(args) -> list[str]:
     return check_statistics(name.strip() for given in args.stat or ["mean"] for name in given.split(","))
 
 
+def _engine(args) -> dict:
+    return dict(backend=args.backend, cores=args.cores)
+
+
 def _lengths(args) -> dict:
     return dict(chains=args.chains, burn=args.burn, iter=args.iter, thin=args.thin, seed=args.seed,
-                backend=args.backend)
+                **_engine(args))
 
 
 def _ppc(args) -> int:

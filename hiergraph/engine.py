@@ -8,6 +8,7 @@ burn-in only.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -209,6 +210,16 @@ def check_run_lengths(chains: int, burn: int, iterations: int, thin: int) -> Non
             raise UsageError(f"{what} must not be negative, not {value}")
 
 
+def usable_cores(cores: int | None) -> int:
+    """``cores``, checked, or (None) every core this process may run on: how many chains the
+    numba backend runs at once."""
+    if cores is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 1:
+        raise UsageError(f"cores must be at least 1, not {cores}")
+    return cores
+
+
 BACKENDS = ("auto", "numpy", "numba")
 
 
@@ -240,7 +251,8 @@ def compiled_sweep(model: ModelGraph, plan: Plan, monitors, backend: str):
 
 def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int = 1,
         seed: int | None = None, inits: list[dict] | None = None, monitors=None,
-        on_draw=None, on_sweep=None, on_compiling=None, backend: str = "numpy") -> Draws:
+        on_draw=None, on_sweep=None, on_compiling=None, backend: str = "numpy",
+        cores: int | None = None) -> Draws:
     """Burn in, then sample; keep every ``thin``-th sweep of the monitored nodes.
 
     ``on_draw(iteration, row)`` (optional) sees each saved draw as it is made; ``row`` is
@@ -249,9 +261,12 @@ def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: in
     every sweep, burn-in included: for progress, and to stop a run cleanly between sweeps
     by raising. ``on_compiling()`` (optional) is called when numba is about to compile the
     sweep, this model's first run: seconds to a minute before the first sweep. ``backend``
-    is one of :data:`BACKENDS` (see :func:`compiled_sweep`).
+    is one of :data:`BACKENDS` (see :func:`compiled_sweep`). The numba backend runs up to
+    ``cores`` chains at once (None: :func:`usable_cores`), with the same draws; the numpy
+    engine updates all chains in each array operation.
     """
     check_run_lengths(chains, burn, iterations, thin)
+    cores = usable_cores(cores)
     inits = inits or []
     monitors = monitors if monitors is not None else default_monitors(model)
     compiled = compiled_sweep(model, plan, monitors, backend)
@@ -278,7 +293,7 @@ def run(model: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: in
                 on_draw(int(numbers[k]), values[:, k])
 
         runner.run(compiled, state, rngs, burn=burn, saved=saved, thin=thin, values=values,
-                   on_saved=saved_draw, on_sweep=on_sweep or (lambda sweep: None))
+                   on_saved=saved_draw, on_sweep=on_sweep or (lambda sweep: None), cores=cores)
         return Draws(labels, values, numbers, seed, chains)
     k = 0
     for sweep in range(1, burn + saved * thin + 1):

@@ -27,7 +27,7 @@ import numpy as np
 
 from .compiler import Plan
 from .engine import Draws, Monitor, check_run_lengths, chain_generators, default_monitors, \
-    resolve_monitor, run
+    resolve_monitor, run, usable_cores
 from .model_graph import ModelGraph
 from .outputs import Output, Writers
 from .progress import Progress
@@ -125,13 +125,16 @@ class _Recorder:
 
 def sample(graph: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations: int, thin: int,
            seed: int | None, inits: list[dict], monitors: list[Monitor], outputs: list[Output],
-           convert: Callable, progress: Progress, backend: str = "auto") -> Draws:
-    """Run ``plan``, writing ``outputs``, on ``backend`` (:func:`hiergraph.engine.compiled_sweep`).
+           convert: Callable, progress: Progress, backend: str = "auto",
+           cores: int | None = None) -> Draws:
+    """Run ``plan``, writing ``outputs``, on ``backend`` (:func:`hiergraph.engine.compiled_sweep`)
+    with up to ``cores`` chains at once (:func:`hiergraph.engine.run`).
 
     ``convert`` turns draws into InferenceData for NetCDF. Raises
     :class:`SamplingInterrupted` if stopped.
     """
     check_run_lengths(chains, burn, iterations, thin)
+    cores = usable_cores(cores)  # checked before any output is replaced
     hidden_deviance = not any(m.var == "deviance" and not len(m.positions) for m in monitors)
     seed = chain_generators(seed, chains, inits)[1]
     writers = Writers(outputs, monitors, convert)
@@ -156,7 +159,7 @@ def sample(graph: ModelGraph, plan: Plan, *, chains: int, burn: int, iterations:
                                thin=thin, seed=seed, inits=inits,
                                monitors=monitors + [_DEVIANCE] * hidden_deviance,
                                on_draw=recorder.add, on_sweep=each_sweep, on_compiling=compiling,
-                               backend=backend)
+                               backend=backend, cores=cores)
             except (_Stop, KeyboardInterrupt):
                 draws = recorder.draws()
                 writers.save(draws)

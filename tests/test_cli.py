@@ -175,6 +175,8 @@ def test_run_a_jags_script_as_the_same_sample_line(tmp_path):
      "cannot monitor 'sigma': there is no such node in the model"),
     (["sample", "{model}", "--data", "{data}", "--out", "out", "--iter", "-5"],
      "iterations must not be negative, not -5"),
+    (["sample", "{model}", "--data", "{data}", "--out", "out", "--cores", "0"],
+     "cores must be at least 1, not 0"),
     (["sample", "{model}", "--data", "{data}", "--out", "{data}/out"],
      "cannot write to the output folder"),
     (["sample", "{model}", "--data", "{data}", "--out", "out", "--format", "xls"],

@@ -767,3 +767,35 @@ def test_a_run_says_when_numba_is_about_to_compile_its_sweep():
         run(model.graph, plan, chains=1, burn=5, iterations=5, seed=1, backend="numba",
             on_compiling=lambda: calls.append(True))
     assert calls == [True]
+
+
+def test_chains_run_in_threads_draw_what_they_draw_one_at_a_time(monkeypatch):
+    """Each chain has its own arrays and generator, so running three at once (in threads,
+    the GIL released) changes nothing in the draws, to the last bit."""
+    import threading
+
+    model = compile_model(REPO_RAT_TUMOURS, data=REPO_RAT_DATA)
+    plan = model.plan(3)
+    compiled = compiled_sweep(model.graph, plan, default_monitors(model.graph), "numba")
+    sweeps, threads = compiled.module.sweeps, set()
+
+    def noting_the_thread(*args):
+        threads.add(threading.get_ident())
+        return sweeps(*args)
+
+    draws = {}
+    for cores in (1, 3):
+        threads.clear()
+        monkeypatch.setattr(compiled.module, "sweeps", noting_the_thread)
+        draws[cores] = run(model.graph, plan, chains=3, burn=200, iterations=300, seed=11,
+                           backend="numba", cores=cores)
+        workers = threads - {threading.get_ident()}  # the first sweep runs in this thread
+        assert len(workers) == (cores if cores > 1 else 0)
+    np.testing.assert_array_equal(draws[1].values, draws[3].values)
+    assert not np.array_equal(draws[1].values[0], draws[1].values[1])  # the chains differ
+
+
+def test_cores_must_be_at_least_one():
+    model = compile_model("model { mu ~ dnorm(0, 1) }")
+    with pytest.raises(UsageError, match="cores must be at least 1, not 0"):
+        model.draws(chains=2, burn=1, iter=1, cores=0)

@@ -7,7 +7,9 @@ The cache is ``$HIERGRAPH_CACHE`` or ``~/.cache/hiergraph``.
 
 Sweeps run in chunks, one call per chain per chunk, each chunk about
 ``CHUNK_SECONDS`` long; between chunks the caller sees the draws and the progress, and may
-stop the run.
+stop the run. The generated functions release the GIL (``nogil``) and each chain has its own
+arrays and random generator, so the chains of a chunk run in threads, up to ``cores`` at
+once, with the same draws as one after another.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import importlib.util
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,27 +99,37 @@ def arrays(compiled: Compiled, state) -> Arrays:
 
 
 def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, values: np.ndarray,
-        on_saved, on_sweep) -> None:
-    """Burn in and sample every chain into ``values`` (chains, saved, scalars).
+        on_saved, on_sweep, cores: int = 1) -> None:
+    """Burn in and sample every chain into ``values`` (chains, saved, scalars), up to ``cores``
+    chains at a time.
 
     ``on_saved(k)`` is called once draw ``k`` of every chain is made, ``on_sweep(sweep)``
     after every sweep, both in sweep order after each chunk (a chunk's later draws are made
     but not handed over if ``on_sweep`` stops the run)."""
     packed = arrays(compiled, state)
     sweeps = compiled.module.sweeps
+
+    def chunk_of(c: int, sweep: int, count: int, k: int) -> int:
+        return sweeps(packed.values[c], packed.ints, packed.floats, packed.memory[c], rngs[c], sweep,
+                      count, burn, thin, packed.monitored, values[c], k)
+
     total, sweep, k, chunk = burn + saved * thin, 1, 0, 1
-    while sweep <= total:
-        count = min(chunk, total - sweep + 1)
-        start = time.perf_counter()
-        for c in range(state.chains):
-            made = sweeps(packed.values[c], packed.ints, packed.floats, packed.memory[c], rngs[c], sweep,
-                          count, burn, thin, packed.monitored, values[c], k)
-        for done in range(sweep, sweep + count):  # in sweep order, so a stop asked for by
-            if done > burn and (done - burn) % thin == 0:  # on_sweep keeps the draws up to it
-                on_saved(k)
-                k += 1
-            on_sweep(done)
-        assert k == made
-        sweep += count
-        elapsed = time.perf_counter() - start
-        chunk = max(1, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-6))))
+    workers = max(1, min(cores, state.chains))
+    with ThreadPoolExecutor(workers) as threads:
+        while sweep <= total:
+            count = min(chunk, total - sweep + 1)
+            start = time.perf_counter()
+            # the first sweep one chain at a time: numba compiles or loads the code in it
+            spread = threads.map if workers > 1 and sweep > 1 else map
+            chains = range(state.chains)
+            made = list(spread(chunk_of, chains, [sweep for _ in chains], [count for _ in chains],
+                               [k for _ in chains]))
+            for done in range(sweep, sweep + count):  # in sweep order, so a stop asked for by
+                if done > burn and (done - burn) % thin == 0:  # on_sweep keeps the draws up to it
+                    on_saved(k)
+                    k += 1
+                on_sweep(done)
+            assert made == [k] * state.chains
+            sweep += count
+            elapsed = time.perf_counter() - start
+            chunk = max(1, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-6))))
