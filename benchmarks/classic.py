@@ -46,18 +46,20 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record the table in RESULTS.md")
     parser.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
                         help="hiergraph's backend (auto)")
+    parser.add_argument("--cores", type=int, default=None,
+                        help="chains hiergraph runs at once (default: one per core)")
     args = parser.parse_args()
     jags = jags_version() or sys.exit("JAGS is not installed: apt-get install jags")
     scripts = [c for c in sorted(VOL1.glob("*/test*.cmd"))
                if not args.examples or c.parent.name in args.examples]
     rows = []
     for cmd in scripts:
-        result = compare(scaled(cmd, args.scale), args.repeat, args.backend)
+        result = compare(scaled(cmd, args.scale), args.repeat, args.backend, args.cores)
         rows.append({"key": [f"{cmd.parent.name}/{cmd.stem}"], **result})
         print(table(["test"], rows).splitlines()[-1], flush=True)
     length = "full length" if args.scale == 1 else f"at {args.scale:.0%} of its sweeps"
     text = (f"{measured()}: each volume-1 test script's model, data, inits, chains and thinning, "
-            f"{length}. {method(jags, args.repeat, args.backend)}\n\n{table(['test'], rows)}")
+            f"{length}. {method(jags, args.repeat, args.backend, args.cores)}\n\n{table(['test'], rows)}")
     print(text)
     if args.write:
         record("Sampling the classic BUGS examples", text)

@@ -16,8 +16,8 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-# Runs a program (argv[2:]) and writes its wall seconds, exit code and ru_maxrss (kB) to the
-# file argv[1]. A program's ru_maxrss includes what the process it was forked from held
+# Runs a program (argv[2:]) and writes its wall seconds, exit code, ru_maxrss (kB) and CPU
+# seconds (user and system, all its threads) to the file argv[1]. A program's ru_maxrss includes what the process it was forked from held
 # before its exec: forked from a benchmark (numpy, ArviZ, hiergraph loaded), a 6 MB JAGS
 # run would read as the benchmark's own 150-200 MB. This launcher, run with ``python -S``
 # and importing nothing before the fork, holds about 6 MB, the floor of the figures.
@@ -29,21 +29,22 @@ if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as report:
-    report.write(f"{time.perf_counter() - start} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+    report.write(f"{time.perf_counter() - start} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss} "
+                 f"{usage.ru_utime + usage.ru_stime}")
 """
 
 
 def run_measured(argv: list, cwd: Path | None = None, check: bool = False) -> dict:
     """Run ``argv`` in a fresh process: its exit code, standard output, last line of output,
-    wall seconds and peak resident MB. ``check`` raises RuntimeError if the program fails."""
+    wall seconds, CPU seconds and peak resident MB. ``check`` raises RuntimeError if the program fails."""
     with tempfile.NamedTemporaryFile("w+") as report:
         run = subprocess.run([sys.executable, "-S", "-c", MEASURE, report.name, *map(str, argv)],
                              capture_output=True, text=True, cwd=cwd)
-        seconds, returncode, maxrss_kb = report.read().split()
+        seconds, returncode, maxrss_kb, cpu = report.read().split()
     output = (run.stdout + run.stderr).strip().splitlines()
     result = {"returncode": int(returncode), "stdout": run.stdout,
               "last_line": output[-1][:120] if output else "",
-              "seconds": float(seconds), "peak_mb": int(maxrss_kb) / 1024}
+              "seconds": float(seconds), "cpu": float(cpu), "peak_mb": int(maxrss_kb) / 1024}
     if check and result["returncode"]:
         raise RuntimeError(f"{argv[0]} failed: {result['last_line']}")
     return result

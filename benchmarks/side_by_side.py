@@ -4,6 +4,7 @@ process measured alike: classic.py and scaling.py both compare the two this way.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,13 +22,13 @@ model = script.compile()
 start = time.perf_counter()
 draws = model.draws(chains=script.chains, burn=script.burn, iter=script.iterations,
                     thin=script.thin, seed=int(sys.argv[3]), monitor=script.monitors,
-                    backend=sys.argv[4])
+                    backend=sys.argv[4], cores=int(sys.argv[5]) if sys.argv[5] else None)
 sampling = time.perf_counter() - start
 write_coda(draws, sys.argv[2])
 print(json.dumps({"sampling": sampling}))
 """
 
-MEASURES = ("s", "sampling s", "MB", "min ESS", "ESS/s")
+MEASURES = ("s", "CPU s", "sampling s", "MB", "min ESS", "ESS/s")
 
 
 def write_scripts(script, folder: Path) -> tuple[Path, Path]:
@@ -57,8 +58,8 @@ def min_bulk_ess(folder: Path) -> float:
 
 def _result(whole: dict, sampling: float, out: Path) -> dict:
     ess = min_bulk_ess(out)
-    return {"seconds": whole["seconds"], "sampling": sampling, "peak_mb": whole["peak_mb"],
-            "ess": ess, "ess_per_s": ess / whole["seconds"]}
+    return {"seconds": whole["seconds"], "cpu": whole["cpu"], "sampling": sampling,
+            "peak_mb": whole["peak_mb"], "ess": ess, "ess_per_s": ess / whole["seconds"]}
 
 
 def _sampling_ratio(jags: dict, hiergraph: dict) -> str:
@@ -82,8 +83,8 @@ def _jags(run: Path, setup: Path, out: Path) -> dict:
     return _result(whole, max(whole["seconds"] - setup_only["seconds"], 0.0), out)
 
 
-def _hiergraph(run: Path, out: Path, seed: int, backend: str) -> dict:
-    whole = run_measured([sys.executable, "-c", HIERGRAPH_CHILD, run, out, seed, backend])
+def _hiergraph(run: Path, out: Path, seed: int, backend: str, cores: int | None) -> dict:
+    whole = run_measured([sys.executable, "-c", HIERGRAPH_CHILD, run, out, seed, backend, "" if cores is None else cores])
     if whole["returncode"]:
         return {"error": whole["last_line"]}
     return _result(whole, json.loads(whole["stdout"])["sampling"], out)
@@ -96,9 +97,10 @@ def _medians(results: list[dict]) -> dict:
     return {key: float(np.median([r[key] for r in results])) for key in results[0]}
 
 
-def compare(script, repeat: int, backend: str = "auto") -> dict:
-    """``script`` run ``repeat`` times by JAGS then by hiergraph on ``backend`` (seeded with the
-    repetition's number; JAGS seeds itself afresh each run): ``{"jags": ..., "hiergraph": ...}``,
+def compare(script, repeat: int, backend: str = "auto", cores: int | None = None) -> dict:
+    """``script`` run ``repeat`` times by JAGS then by hiergraph on ``backend`` with ``cores``
+    (None: hiergraph's default, every core; seeded with the repetition's number; JAGS seeds
+    itself afresh each run): ``{"jags": ..., "hiergraph": ...}``,
     each the medians of :data:`MEASURES` or an error. A program that fails is not run again."""
     runs = {"jags": [], "hiergraph": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,18 +112,21 @@ def compare(script, repeat: int, backend: str = "auto") -> dict:
                 out = Path(tmp) / f"{name}{repetition}"
                 out.mkdir()
                 results.append(_jags(run, setup, out) if name == "jags" else
-                               _hiergraph(run, out, seed=repetition, backend=backend))
+                               _hiergraph(run, out, seed=repetition, backend=backend, cores=cores))
     return {name: _medians(results) for name, results in runs.items()}
 
 
-def method(jags: str, repeat: int, backend: str = "auto") -> str:
+def method(jags: str, repeat: int, backend: str = "auto", cores: int | None = None) -> str:
     """What the table's columns are, for the text above it."""
+    threads = (f"chains run at once, one thread per core ({os.cpu_count()} here)" if cores is None
+               else f"at most {cores} chain{'s' * (cores > 1)} at once")
     runs = "once" if repeat == 1 else f"{repeat} times, alternately"
     medians = "" if repeat == 1 else "; each cell is the median over the runs"
     return (f"JAGS {jags} and hiergraph each ran {runs}, JAGS first, every run a fresh "
             f"process{medians}. Seconds are wall time of the whole run including compile (and "
-            f"hiergraph's Python start-up and imports); sampling seconds are, for hiergraph, its "
-            f"`model.draws` call, and for JAGS the whole run less a run of the same script "
+            f"hiergraph's Python start-up and imports); CPU seconds are user and system time of "
+            f"all the process's threads (hiergraph's numba backend: {threads}; JAGS runs chains "
+            f"one after another); sampling seconds are, for hiergraph, its `model.draws` call, and for JAGS the whole run less a run of the same script "
             f"without its updates (compile and initialize only, in another fresh process); MB "
             f"is peak resident memory; ESS is ArviZ's bulk ESS, the smallest over the monitored "
             f"scalars; ESS/s is ESS over wall seconds, run by run; the ratio is hiergraph's ESS/s "
@@ -134,8 +139,8 @@ def method(jags: str, repeat: int, backend: str = "auto") -> str:
 def _cells(result: dict) -> list[str]:
     if "error" in result:
         return [f"error: {result['error']}"] + [""] * (len(MEASURES) - 1)
-    return [f"{result['seconds']:.2f}", f"{result['sampling']:.2f}", f"{result['peak_mb']:.0f}",
-            f"{result['ess']:.0f}", f"{result['ess_per_s']:.1f}"]
+    return [f"{result['seconds']:.2f}", f"{result['cpu']:.2f}", f"{result['sampling']:.2f}",
+            f"{result['peak_mb']:.0f}", f"{result['ess']:.0f}", f"{result['ess_per_s']:.1f}"]
 
 
 def table(keys: list[str], rows: list[dict]) -> str:
