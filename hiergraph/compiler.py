@@ -147,7 +147,7 @@ def compile_plan(model: ModelGraph, chains: int, overrides: dict | None = None) 
              for p in plans}  # a block runs where its deepest member would
     nearest_data_first = sorted(plans, key=lambda p: -order[p.group.name])
     steps = drop_superseded_draws([s for plan in nearest_data_first for s in plan.steps])
-    steps += scale_moves(model, plans, chains, overrides)
+    steps += scale_moves(model, plans, chains, overrides, informed)
     forward.sort(key=lambda step: depth[step.group.name])
     return Plan(plans, steps, forward)
 
