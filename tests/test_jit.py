@@ -415,6 +415,50 @@ def test_steps_that_differ_only_in_their_tables_share_one_compiled_function(monk
     assert all(len(f.signatures) == 1 for f in functions), [(f.__name__, f.signatures) for f in functions]
 
 
+GLMM = """model {
+  for (i in 1:N) {
+    logit(p[i]) <- a + b * x[i] + c * z[i] + u[g[i]]
+    y[i] ~ dbern(p[i])
+  }
+  for (k in 1:G) { u[k] ~ dnorm(0, tau) }
+  a ~ dnorm(0, 0.01)
+  b ~ dnorm(0.5, 0.1)
+  c ~ dnorm(2, 1)
+  tau ~ dgamma(1, 1)
+}"""
+
+
+def test_block_members_alike_share_their_compiled_loops(monkeypatch):
+    """A GLM block's members each gather, place and set the prior of their coordinates in a
+    function of their own, and members alike share it: all four gather and place alike, and
+    a, b and c set their priors alike although the numbers differ (u's reads tau). The
+    draws are those of the module written out member by member, to the last bit."""
+    from hiergraph.jit import assemble, codegen
+
+    rng = np.random.default_rng(3)
+    N, G = 60, 6
+    data = {"N": N, "G": G, "g": np.arange(N) % G + 1, "x": rng.normal(size=N), "z": rng.normal(size=N),
+            "y": (rng.random(N) < 0.5).astype(float)}
+    model = compile_model(GLMM, data=data)
+    plan = model.plan(2)
+    assert [m.group.name for s in plan.steps if isinstance(s, blocks.BlockStep) for m in s.members][:4] == \
+        ["u[k]", "a", "b", "c"]
+    monitors = [resolve_monitor(model.graph, name) for name in ("a", "b", "c", "tau")]
+
+    def sample():
+        return run(model.graph, plan, chains=2, burn=50, iterations=100, seed=4, backend="numba",
+                   monitors=monitors).values
+
+    shared_source = codegen.write(model.graph, plan, monitors)[0]
+    shared = sample()
+    monkeypatch.setattr(assemble, "_twins", lambda shapes: set())
+    separate_source = codegen.write(model.graph, plan, monitors)[0]
+    for kind, shared_functions in (("put", 1), ("get", 1), ("prior", 2)):
+        assert separate_source.count(f"def {kind}_0_") == 4
+        assert shared_source.count(f"def {kind}_0_") == shared_functions, kind
+    np.testing.assert_array_equal(sample(), shared)
+
+
 REGRESSION = """model {
   for (i in 1:N) { y[i] ~ dnorm(a + b * x[i], 4) }
   a ~ dnorm(0, 0.01)

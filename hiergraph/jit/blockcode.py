@@ -78,17 +78,34 @@ class BlockCode:
 
     # -- shared: the values, the predictor, the design, the data, the prior ------------------
 
+    def _per_member(self, kind: str, params: str, member_body) -> list[str]:
+        """One function ``<kind>_<s>_<i>(params)`` per member, of ``member_body(i, m, offset)``
+        (``offset`` the code of where the member starts among the block's coordinates, read
+        from a table): members alike (the scalar fixed effects, or the same group in a block
+        and its follower) write the same code and so share one compiled function
+        (:mod:`hiergraph.jit.assemble`). The calls, one per member."""
+        calls = []
+        for i, m in enumerate(self.step.members):
+            name = f"{kind}_{self.s}_{i}"
+            offset = f"{self.tables.ints_of([m.offset])}[0]"
+            self.writer.function(f"def {name}({params}):", member_body(i, m, offset))
+            calls.append(f"{name}({params})")
+        return calls
+
     def place(self) -> None:
         """``place_<s>(source)``: the block's values from current (0), probe (1) or drawn (2)."""
-        w, lines = self.writer, []
-        for m in self.step.members:
+        w = self.writer
+
+        def put(i, m, offset):
             rows, row, k = self.tables.ints_of(m.rows), w.temp("r"), w.temp("e")
-            at = f"{m.offset} + q * {m.width} + {k}"
-            lines += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]",
-                      f"    for {k} in range({m.width}):",
-                      f"        value = {self.current}[{at}] if source == 0 else "
-                      f"({self.probe}[{at}] if source == 1 else {self.drawn}[{at}])",
-                      f"        {w.component(m.group, row, k)} = value"]
+            at = f"{offset} + q * {m.width} + {k}"
+            return [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]",
+                    f"    for {k} in range({m.width}):",
+                    f"        value = {self.current}[{at}] if source == 0 else "
+                    f"({self.probe}[{at}] if source == 1 else {self.drawn}[{at}])",
+                    f"        {w.component(m.group, row, k)} = value"]
+
+        lines = self._per_member("put", "V, I, F, A, source", put)
         for group, rows, _ in self.step.deterministic:
             if rows is None:
                 lines += w.recompute_all([group])
@@ -123,12 +140,14 @@ class BlockCode:
         for k, colour in enumerate(step.colours):
             colour_of[colour] = k
         colours = self.tables.ints_of(colour_of)
-        body = [f"d = {self.current}.shape[0]", f"n = {self.eta}.shape[0]"]
-        for m in step.members:
+        def get(i, m, offset):
             rows, k = self.tables.ints_of(m.rows), w.temp("e")
-            body += [f"for q in range({rows}.shape[0]):", f"    for {k} in range({m.width}):",
-                     f"        {self.current}[{m.offset} + q * {m.width} + {k}] = "
-                     f"{w.component(m.group, rows + '[q]', k)}"]
+            return [f"for q in range({rows}.shape[0]):", f"    for {k} in range({m.width}):",
+                    f"        {self.current}[{offset} + q * {m.width} + {k}] = "
+                    f"{w.component(m.group, rows + '[q]', k)}"]
+
+        body = [f"d = {self.current}.shape[0]", f"n = {self.eta}.shape[0]"]
+        body += self._per_member("get", "V, I, F, A", get)
         probing = ["for j in range(d):", f"    {self.probe}[j] = 0.0",
                    f"place_{s}(V, I, F, A, np.int64(1))", f"eta_{s}(V, I, F, A)",
                    "for r in range(n):", f"    {self.intercept}[r] = {self.eta}[r]",
@@ -169,19 +188,21 @@ class BlockCode:
                      f"    for {k} in range({width * width}):"]
             body += _indent(pre + [f"{self.omega}[{omega} + q * {width * width} + {k}] = {entry}"], 2)
             omega += len(link.child_rows) * width * width
-        entries = 0
-        for m in step.members:
+        entries = np.cumsum([0] + [len(m.rows) * m.width ** 2 for m in step.members])
+
+        def prior(i, m, offset):
             rows, row, k, width = self.tables.ints_of(m.rows), w.temp("r"), w.temp("e"), m.width
-            body += [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
+            first_entry = f"{self.tables.ints_of([entries[i]])}[0]"
+            lines = [f"for q in range({rows}.shape[0]):", f"    {row} = {rows}[q]"]
             component, pre_mean, pre_spread = (k if width > 1 else None), [], []
             mean = w.code(m.group.params[0], row, pre_mean, component)
             spread = w.code(m.group.params[1], row, pre_spread, component)
-            body += [f"    for {k} in range({width}):"]
-            body += _indent(pre_mean + [f"{self.prior_mean}[{m.offset} + q * {width} + {k}] = {mean}"], 2)
-            body += [f"    for {k} in range({width * width}):"]
-            body += _indent(pre_spread + [f"{self.prior_value}[{entries} + q * {width * width} + {k}] = {spread}"], 2)
-            entries += len(m.rows) * width * width
-        return body
+            lines += [f"    for {k} in range({width}):"]
+            lines += _indent(pre_mean + [f"{self.prior_mean}[{offset} + q * {width} + {k}] = {mean}"], 2)
+            lines += [f"    for {k} in range({width * width}):"]
+            return lines + _indent(pre_spread + [f"{self.prior_value}[{first_entry} + q * {width * width} + {k}] = {spread}"], 2)
+
+        return body + self._per_member("prior", "V, I, F, A", prior)
 
     def prior(self, beta: str | None, gradient: str | None = None, parts: str | None = None) -> list[str]:
         """Statements adding the members' prior precision into the lower envelope and, at
