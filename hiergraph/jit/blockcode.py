@@ -354,7 +354,7 @@ class BlockCode:
         z, stretch = memory(d, 0.0), memory(parts.count, 1.0)
         here, there, q_here, q_there = (memory(parts.count, 0.0) for _ in range(4))
         accepted, counters = memory(parts.count, 0.0), memory(2, 0.0)  # counters: updates, follow?
-        body = self.setup() + [
+        body = dims + [
             "for j in range(d):",
             f"    {beta}[j] = {mode}[j] if np.isfinite({mode}[j]) else {self.current}[j]",
             f"total, usable = at_{s}(V, I, F, A, whole({beta}))",
@@ -400,7 +400,7 @@ class BlockCode:
             f"        {stretch}[k] = 1.0 if np.log(draw_uniform(rng)) < ratio else 0.0",
             "    for j in range(d):",
             f"        {self.drawn}[j] = {proposed}[j] if {stretch}[{of_coordinate}[j]] == 1.0 else {self.current}[j]",
-            f"    place_{s}(V, I, F, A, np.int64(2))",
+            "    moved = True",
             "if adapting:",
             f"    {counters}[0] += 1",
             f"    for k in range({accepted}.shape[0]):",
@@ -409,8 +409,15 @@ class BlockCode:
             f"        {counters}[1] = 0.0 if smallest(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
             f"elif {counters}[1] == 0.0 and {counters}[0] > 0:",
             f"    {counters}[1] = 1.0 if smallest(whole({accepted})) / {counters}[0] < {FOLLOW_BELOW!r} else 2.0",
-            f"return {counters}[1] != 2.0"]  # whether the followers run (Writer.invoke)
-        w.function(f"def step_{s}(V, I, F, A, rng, adapting):", body)
+            f"return moved, {counters}[1] != 2.0"]
+        # the move itself reads the model only through the functions above, so blocks of
+        # the same links share it (:mod:`hiergraph.jit.assemble`)
+        w.function(f"def move_{s}(V, I, F, A, rng, adapting):", body)
+        w.function(f"def step_{s}(V, I, F, A, rng, adapting):", self.setup() + [
+            f"moved, follow = move_{s}(V, I, F, A, rng, adapting)",
+            "if moved:",
+            f"    place_{s}(V, I, F, A, np.int64(2))",
+            "return follow"])  # whether the followers run (Writer.invoke)
 
 
 def write(writer, step: BlockStep, s: str) -> None:
