@@ -140,6 +140,7 @@ class BlockCode:
         for k, colour in enumerate(step.colours):
             colour_of[colour] = k
         colours = self.tables.ints_of(colour_of)
+
         def get(i, m, offset):
             rows, k = self.tables.ints_of(m.rows), w.temp("e")
             return [f"for q in range({rows}.shape[0]):", f"    for {k} in range({m.width}):",
@@ -200,7 +201,8 @@ class BlockCode:
             lines += [f"    for {k} in range({width}):"]
             lines += _indent(pre_mean + [f"{self.prior_mean}[{offset} + q * {width} + {k}] = {mean}"], 2)
             lines += [f"    for {k} in range({width * width}):"]
-            return lines + _indent(pre_spread + [f"{self.prior_value}[{first_entry} + q * {width * width} + {k}] = {spread}"], 2)
+            at = f"{first_entry} + q * {width * width} + {k}"
+            return lines + _indent(pre_spread + [f"{self.prior_value}[{at}] = {spread}"], 2)
 
         return body + self._per_member("prior", "V, I, F, A", prior)
 
