@@ -423,7 +423,7 @@ GLMM = """model {
   for (k in 1:G) { u[k] ~ dnorm(0, tau) }
   a ~ dnorm(0, 0.01)
   b ~ dnorm(0.5, 0.1)
-  c ~ dnorm(2, 1)
+  c ~ dnorm(-2, 1)
   tau ~ dgamma(1, 1)
 }"""
 
@@ -431,8 +431,9 @@ GLMM = """model {
 def test_block_members_alike_share_their_compiled_loops(monkeypatch):
     """A GLM block's members each gather, place and set the prior of their coordinates in a
     function of their own, and members alike share it: all four gather and place alike, and
-    a, b and c set their priors alike although the numbers differ (u's reads tau). The
-    draws are those of the module written out member by member, to the last bit."""
+    a, b and c set their priors alike although the numbers differ, c's mean negative (u's
+    reads tau). The draws are those of the module written out member by member, to the
+    last bit."""
     from hiergraph.jit import assemble, codegen
 
     rng = np.random.default_rng(3)

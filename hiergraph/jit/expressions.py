@@ -190,6 +190,8 @@ class ExpressionWriter:
             width = int(np.prod(expr.flat.shape[1:]))
             return f"{values}[{self.tables.ints_of(expr.flat)}[{row} * {width} + {elem}]]"
         function = expr.function
+        if function.name == "neg" and isinstance(expr.args[0], Const) and np.ndim(expr.args[0].value) == 0:
+            return constant(-float(expr.args[0].value))  # -1 is one number, as 0.5 is
         if function.kind == "reduction" or function.name == "inprod":
             return self._reduction(expr, row, pre)
         if function.name == "logdet" and expr.args[0].shape is not None:
