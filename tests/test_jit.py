@@ -384,6 +384,21 @@ CENTRED = """model {
 }"""
 
 
+def _with_and_without_twins(monkeypatch, model, plan, monitors):
+    """The module's source, draws (2 chains, seed 4) and compiled module as written, with
+    functions alike shared; then the source and draws with every function written out."""
+    from hiergraph.jit import assemble, codegen
+
+    def sample():
+        return run(model.graph, plan, chains=2, burn=50, iterations=100, seed=4, backend="numba",
+                   monitors=monitors).values
+
+    shared = codegen.write(model.graph, plan, monitors)[0], sample(), \
+        compiled_sweep(model.graph, plan, monitors, "numba").module
+    monkeypatch.setattr(assemble, "_twins", lambda shapes: set())
+    return shared, (codegen.write(model.graph, plan, monitors)[0], sample())
+
+
 def test_steps_that_differ_only_in_their_tables_share_one_compiled_function(monkeypatch):
     """Each c[i] reads every other through mean(c[]), so each is its own slice step: one
     density, slide and step function serve all six, each call reading its own tables. a0
@@ -391,25 +406,15 @@ def test_steps_that_differ_only_in_their_tables_share_one_compiled_function(monk
     value the other reads. The draws must be those of the module written out step by step,
     to the last bit, and numba must compile each function once (a literal argument would
     make a copy per value)."""
-    from hiergraph.jit import assemble, codegen
-
     model = compile_model(CENTRED, data={"N": 6, "y": [1, 0, 3, 2, 5, 1], "x": [0.1, -0.4, 1.2, 0.3, 0.9, -1.0]})
     plan = model.plan(2, overrides={"c[i]": "slice", "a0": "slice", "a1": "slice"})
     monitors = [resolve_monitor(model.graph, name) for name in ("a0", "a1", "tau", "c")]
-
-    def sample():
-        return run(model.graph, plan, chains=2, burn=50, iterations=100, seed=4, backend="numba",
-                   monitors=monitors).values
-
-    shared_source = codegen.write(model.graph, plan, monitors)[0]
-    shared = sample()
-    module = compiled_sweep(model.graph, plan, monitors, "numba").module
-    monkeypatch.setattr(assemble, "_twins", lambda shapes: set())
-    separate_source = codegen.write(model.graph, plan, monitors)[0]
+    (shared_source, shared, module), (separate_source, separate) = _with_and_without_twins(
+        monkeypatch, model, plan, monitors)
     assert separate_source.count("def density_") == 9  # c[1..6], a0, a1, tau
     assert shared_source.count("def density_") == 3
     assert "(T, V, I, F, A, p, x):" in shared_source
-    np.testing.assert_array_equal(sample(), shared)
+    np.testing.assert_array_equal(separate, shared)
     functions = [f for f in vars(module).values() if hasattr(f, "signatures") and f.__module__ == module.__name__]
     assert len(functions) == shared_source.count("\ndef ")
     assert all(len(f.signatures) == 1 for f in functions), [(f.__name__, f.signatures) for f in functions]
@@ -434,8 +439,6 @@ def test_block_members_alike_share_their_compiled_loops(monkeypatch):
     a, b and c set their priors alike although the numbers differ, c's mean negative (u's
     reads tau). The draws are those of the module written out member by member, to the
     last bit."""
-    from hiergraph.jit import assemble, codegen
-
     rng = np.random.default_rng(3)
     N, G = 60, 6
     data = {"N": N, "G": G, "g": np.arange(N) % G + 1, "x": rng.normal(size=N), "z": rng.normal(size=N),
@@ -445,19 +448,12 @@ def test_block_members_alike_share_their_compiled_loops(monkeypatch):
     assert [m.group.name for s in plan.steps if isinstance(s, blocks.BlockStep) for m in s.members][:4] == \
         ["u[k]", "a", "b", "c"]
     monitors = [resolve_monitor(model.graph, name) for name in ("a", "b", "c", "tau")]
-
-    def sample():
-        return run(model.graph, plan, chains=2, burn=50, iterations=100, seed=4, backend="numba",
-                   monitors=monitors).values
-
-    shared_source = codegen.write(model.graph, plan, monitors)[0]
-    shared = sample()
-    monkeypatch.setattr(assemble, "_twins", lambda shapes: set())
-    separate_source = codegen.write(model.graph, plan, monitors)[0]
+    (shared_source, shared, _), (separate_source, separate) = _with_and_without_twins(
+        monkeypatch, model, plan, monitors)
     for kind, shared_functions in (("put", 1), ("get", 1), ("prior", 2)):
         assert separate_source.count(f"def {kind}_0_") == 4
         assert shared_source.count(f"def {kind}_0_") == shared_functions, kind
-    np.testing.assert_array_equal(sample(), shared)
+    np.testing.assert_array_equal(separate, shared)
 
 
 REGRESSION = """model {
