@@ -62,16 +62,18 @@ class ScaleGroupStep(SliceStep):
         self._start = None
 
     def update(self, state: State, rngs, adapting: bool) -> None:
-        effects = state.get(self.effects).reshape(state.chains, -1)
-        mean = np.array(state.parameters(self.effects)[0]).reshape(state.chains, -1)
         scale = state.get(self.group).reshape(state.chains, -1).copy()
-        self._start = (effects.copy(), mean, scale)
-        at_zero = np.zeros((state.chains, self.group.size))
         if self.tried and adapting and self.last is not None:
             self.between += np.abs(np.log(scale / self.last)).sum(axis=1)
         elif self.tried and not adapting and self.last is not None:
             self.kept = 2.0 / abs(self.power) * self.moves.sum(axis=1) >= self.between
             self.last = None
+        if not self.kept.any():
+            return
+        effects = state.get(self.effects).reshape(state.chains, -1)
+        mean = np.array(state.parameters(self.effects)[0]).reshape(state.chains, -1)
+        self._start = (effects.copy(), mean, scale)
+        at_zero = np.zeros((state.chains, self.group.size))
         reach = np.where(self.kept, np.inf, 0.0)[:, None]  # a chain without the move stays at u = 0
         self._slice(state, rngs, at_zero, at_zero - reach, at_zero + reach, adapting)
         if self.tried and adapting:
