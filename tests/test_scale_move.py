@@ -126,7 +126,7 @@ def test_the_compiled_move_is_kept_and_dropped_where_the_numpy_step_s_is(monkeyp
     for J, kept in ((1, True), (50, False)):
         tried = _conjugate_run(J, "numba", chains=2, burn=200, iterations=300)[1]
         with monkeypatch.context() as patch:
-            patch.setattr(scalecode, "_kept_where_it_pays", lambda writer, step: ([], []))
+            patch.setattr(scalecode, "_kept_where_it_pays", lambda writer, step, start: ([], []))
             always = _conjugate_run(J, "numba", chains=2, burn=200, iterations=300)[1]
         assert np.array_equal(tried, always) == kept, J
 

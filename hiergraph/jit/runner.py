@@ -121,9 +121,7 @@ def run(compiled: Compiled, state, rngs, *, burn: int, saved: int, thin: int, va
             start = time.perf_counter()
             # the first sweep one chain at a time: numba compiles or loads the code in it
             spread = threads.map if workers > 1 and sweep > 1 else map
-            chains = range(state.chains)
-            made = list(spread(chunk_of, chains, [sweep for _ in chains], [count for _ in chains],
-                               [k for _ in chains]))
+            made = list(spread(lambda c: chunk_of(c, sweep, count, k), range(state.chains)))
             for done in range(sweep, sweep + count):  # in sweep order, so a stop asked for by
                 if done > burn and (done - burn) % thin == 0:  # on_sweep keeps the draws up to it
                     on_saved(k)

@@ -65,21 +65,20 @@ def write(writer, step: ScaleGroupStep, s: str) -> None:
         body += _indent(inner + [f"total += {density}"], 1)
     body += ["return total if total == total else -INF"]
     w.function(f"def density_{s}(V, I, F, A, p, x):", body)
-    trying, after = _kept_where_it_pays(w, step) if step.tried else ([], [])
+    trying, after = _kept_where_it_pays(w, step, start_scale) if step.tried else ([], [])
     w.slice(step, s, after, before=trying + before, origin=("0.0", "-INF", "INF"))
 
 
-def _kept_where_it_pays(w, step: ScaleGroupStep) -> tuple[list[str], list[str]]:
-    """A tried move's statements before and after its rows' loop: through the burn-in, sum how
-    far it moves ``log s`` and how far the other updates move it in between; after it, keep
-    the move (this chain's) only if its own sum is the larger, as the numpy step does."""
+def _kept_where_it_pays(w, step: ScaleGroupStep, start: str) -> tuple[list[str], list[str]]:
+    """A tried move's statements before and after its rows' loop (``start``: the scale as it
+    was before the loop): through the burn-in, sum how far it moves ``log s`` and how far the
+    other updates move it in between; after it, keep the move (this chain's) only if its own
+    sum is the larger, as the numpy step does."""
     memory, size = w.tables.memory_of, step.group.size
     kept, moved, between, last = memory(1, 1.0), memory(1, 0.0), memory(1, 0.0), memory(size, np.nan)
-    start = memory(size, 0.0)
     value = w.value(step.group, "p")
     before = ["if adapting:",
               f"    for p in range({size}):",
-              f"        {start}[p] = {value}",
               f"        if {last}[p] == {last}[p]:",
               f"            {between}[0] += abs(math.log({value} / {last}[p]))",
               f"elif {last}[0] == {last}[0]:",
